@@ -1,0 +1,398 @@
+"""Naming receivers and senders, summarising values and finding call sites, safely.
+
+Everything here runs on objects that belong to the observed program, so nothing here may raise,
+run a database query, send a signal or call a model's ``__str__``: each describer falls back to a
+plain label built from the object's type. The costly parts (names, paths) are cached per code
+object or per class, because the instrumentation asks for them on every receiver call.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import sysconfig
+import types
+import weakref
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from django.db.models import Model, QuerySet
+from django.db.models.base import ModelBase
+from django.db.models.manager import BaseManager
+
+__all__ = [
+    "ReceiverInfo",
+    "describe_receiver",
+    "find_callsite",
+    "format_callsite",
+    "sender_label",
+    "short_path",
+    "summarize",
+    "summarize_kwargs",
+]
+
+_CACHE_LIMIT = 4096
+MASK = "********"
+
+
+class ReceiverInfo(NamedTuple):
+    """What a person needs to recognise a receiver, computed once per code object or class."""
+
+    name: str
+    location: str
+    #: Equal for receivers that are the same code: a module imported twice, a closure created per
+    #: call, bound methods of different instances, a callable class's instances.
+    logical_key: tuple[Any, ...]
+
+
+# -- paths --------------------------------------------------------------------------------------
+
+_short_paths: dict[str, str] = {}
+
+
+def short_path(filename: str) -> str:
+    """``filename`` relative to the working directory or the ``sys.path`` entry that holds it."""
+    short = _short_paths.get(filename)
+    if short is None:
+        short = filename
+        roots = [os.getcwd(), *(p for p in sys.path if p and os.path.isabs(p))]
+        best = ""
+        for root in roots:
+            root = root.rstrip(os.sep) + os.sep
+            if filename.startswith(root) and len(root) > len(best):
+                best = root
+        if best:
+            short = filename[len(best) :]
+        if len(_short_paths) > _CACHE_LIMIT:
+            _short_paths.clear()
+        _short_paths[filename] = short
+    return short
+
+
+def _location(code: types.CodeType) -> str:
+    return f"{short_path(code.co_filename)}:{code.co_firstlineno}"
+
+
+def _real(filename: str) -> str:
+    try:
+        return os.path.realpath(filename)
+    except (OSError, ValueError):
+        return filename
+
+
+# -- receivers ----------------------------------------------------------------------------------
+
+_receiver_cache: dict[Any, ReceiverInfo] = {}
+
+
+def describe_receiver(receiver: object) -> ReceiverInfo:
+    """Name, definition place and logical identity of any callable. Never raises."""
+    try:
+        kind = type(receiver)
+        if kind is types.FunctionType or kind is types.MethodType:
+            func = receiver.__func__ if kind is types.MethodType else receiver  # type: ignore[attr-defined]
+            if type(func) is types.FunctionType:
+                info = _receiver_cache.get(func.__code__)
+                if info is None:
+                    info = _function_info(func)
+                    _remember(func.__code__, info)
+                return info
+        return _describe_other(receiver, 0)
+    except Exception:
+        return _fallback(receiver)
+
+
+def _remember(key: object, info: ReceiverInfo) -> None:
+    if len(_receiver_cache) > _CACHE_LIMIT:
+        _receiver_cache.clear()
+    _receiver_cache[key] = info
+
+
+def _function_info(func: types.FunctionType) -> ReceiverInfo:
+    code = func.__code__
+    module = func.__module__ or "?"
+    qualname = func.__qualname__
+    return ReceiverInfo(
+        name=f"{module}.{qualname}",
+        location=_location(code),
+        logical_key=("code", _real(code.co_filename), code.co_firstlineno, qualname),
+    )
+
+
+def _describe_other(receiver: object, depth: int) -> ReceiverInfo:
+    if depth > 5:
+        return _fallback(receiver)
+    kind = type(receiver)
+    if kind is types.FunctionType:
+        return _function_info(receiver)  # type: ignore[arg-type]
+    if kind is types.MethodType:
+        return _describe_other(receiver.__func__, depth + 1)  # type: ignore[attr-defined]
+    if isinstance(receiver, functools.partial):
+        inner = _describe_other(receiver.func, depth + 1)
+        return ReceiverInfo(
+            name=f"functools.partial({inner.name})",
+            location=inner.location,
+            logical_key=("partial", *inner.logical_key),
+        )
+    if isinstance(receiver, (staticmethod, classmethod)):
+        return _describe_other(receiver.__func__, depth + 1)
+    if kind is types.BuiltinFunctionType or kind is types.BuiltinMethodType:
+        owner = getattr(receiver, "__self__", None)
+        module = getattr(receiver, "__module__", None)
+        if module is None and owner is not None and not isinstance(owner, types.ModuleType):
+            module = type(owner).__module__
+        qualname = getattr(receiver, "__qualname__", None) or kind.__name__
+        name = f"{module}.{qualname}" if module else qualname
+        return ReceiverInfo(name=name, location="<built-in>", logical_key=("builtin", name))
+    mock = sys.modules.get("unittest.mock")
+    if mock is not None and isinstance(receiver, mock.NonCallableMock):
+        text = re.sub(r" id='\d+'", "", object.__repr__(receiver))
+        try:
+            text = re.sub(r" id='\d+'", "", repr(receiver))
+        except Exception:
+            pass
+        return ReceiverInfo(name=text, location="<mock>", logical_key=("mock", id(receiver)))
+    if isinstance(receiver, type):
+        info = _receiver_cache.get(receiver)
+        if info is None:
+            init = receiver.__dict__.get("__init__")
+            location = _location(init.__code__) if isinstance(init, types.FunctionType) else "?"
+            name = f"{receiver.__module__}.{receiver.__qualname__}"
+            info = ReceiverInfo(name=name, location=location, logical_key=("class", name))
+            _remember(receiver, info)
+        return info
+    # A callable object: name it after its class, place it at its __call__.
+    info = _receiver_cache.get(kind)
+    if info is None:
+        call = getattr(kind, "__call__", None)  # noqa: B004 - the type's attribute, not callable()
+        code = getattr(call, "__code__", None)
+        name = f"{kind.__module__}.{kind.__qualname__}.__call__"
+        if isinstance(code, types.CodeType):
+            info = ReceiverInfo(
+                name=name,
+                location=_location(code),
+                logical_key=("code", _real(code.co_filename), code.co_firstlineno, name),
+            )
+        else:
+            info = ReceiverInfo(name=name, location="?", logical_key=("type", name))
+        _remember(kind, info)
+    return info
+
+
+def _fallback(obj: object) -> ReceiverInfo:
+    name = f"<{type(obj).__module__}.{type(obj).__qualname__} object>"
+    return ReceiverInfo(name=name, location="?", logical_key=("id", id(obj)))
+
+
+# -- senders and values -------------------------------------------------------------------------
+
+# Class labels keyed by id(); the weak reference proves the id still names the same class and keeps
+# the cache from holding a sender alive.
+_class_labels: dict[int, tuple[weakref.ref[type], str]] = {}
+
+
+def _class_label(cls: type) -> str:
+    entry = _class_labels.get(id(cls))
+    if entry is not None and entry[0]() is cls:
+        return entry[1]
+    if isinstance(cls, ModelBase):
+        label = str(cls._meta.label)
+    else:
+        label = f"{cls.__module__}.{cls.__qualname__}"
+    key = id(cls)
+    try:
+        ref = weakref.ref(cls, lambda _ref: _class_labels.pop(key, None))
+    except TypeError:
+        return label
+    if len(_class_labels) > _CACHE_LIMIT:
+        _class_labels.clear()
+    _class_labels[key] = (ref, label)
+    return label
+
+
+def sender_label(sender: object, limit: int) -> str:
+    """A short label for a sender: ``None``, ``auth.User``, ``myapp.views.Checkout``, a repr."""
+    if sender is None:
+        return "None"
+    try:
+        if isinstance(sender, type):
+            return _class_label(sender)
+    except Exception:
+        return f"<{type(sender).__qualname__}>"
+    return summarize(sender, limit)
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} chars)"
+
+
+def _model_instance(value: Model) -> str:
+    meta = value._meta
+    pk = value.__dict__.get(meta.pk.attname) if meta.pk is not None else None
+    return f"<{_class_label(type(value))} pk={pk!r}>"
+
+
+_SCALARS = (int, float, complex)
+
+
+def summarize(value: object, limit: int, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> str:
+    """A one-line, bounded description of ``value``. Never raises.
+
+    Model instances show their label and primary key (never ``__str__``), querysets their model
+    (never evaluated), containers a few items, long text is cut with its length, and an object
+    whose ``repr`` raises is shown as such.
+    """
+    try:
+        kind = type(value)
+        if value is None or kind is bool:
+            return repr(value)
+        if kind is str:
+            text: str = value  # type: ignore[assignment]
+            if len(text) > limit:
+                return f"{text[:limit]!r}… ({len(text)} chars)"
+            return repr(text)
+        if kind is bytes or kind is bytearray:
+            data: bytes = value  # type: ignore[assignment]
+            if len(data) > limit:
+                return f"{data[:limit]!r}… ({len(data)} bytes)"
+            return repr(data)
+        if isinstance(value, _SCALARS):
+            return _truncate(repr(value), limit)
+        if isinstance(value, type):
+            return _class_label(value)
+        if isinstance(value, Model):
+            return _model_instance(value)
+        if isinstance(value, QuerySet):
+            return f"<QuerySet of {_class_label(value.model)}>"
+        if isinstance(value, BaseManager):
+            model = getattr(value, "model", None)
+            of = _class_label(model) if isinstance(model, type) else "?"
+            return f"<{kind.__qualname__} of {of}>"
+        if kind in (list, tuple, set, frozenset) or isinstance(value, Mapping):
+            return _container(value, limit, _depth, _seen)
+        text = repr(value)
+    except Exception as exc:
+        return f"<{type(value).__qualname__} (repr failed: {type(exc).__name__})>"
+    return _truncate(text, limit)
+
+
+def _container(value: Any, limit: int, depth: int, seen: frozenset[int]) -> str:
+    kind = type(value)
+    if id(value) in seen:
+        return f"<recursive {kind.__qualname__}>"
+    size = len(value)
+    if depth >= 2:
+        return f"<{kind.__qualname__} of {size}>"
+    seen = seen | {id(value)}
+    shown = 5
+    if isinstance(value, Mapping):
+        parts = [
+            f"{summarize(k, 30, depth + 1, seen)}: {summarize(v, 40, depth + 1, seen)}"
+            for k, v in list(value.items())[:shown]
+        ]
+        opening, closing = "{", "}"
+    else:
+        items = sorted(value, key=repr) if kind in (set, frozenset) else list(value)
+        parts = [summarize(item, 40, depth + 1, seen) for item in items[:shown]]
+        opening, closing = {
+            list: ("[", "]"),
+            tuple: ("(", ")"),
+            set: ("{", "}"),
+            frozenset: ("frozenset({", "})"),
+        }[kind]
+    if size > shown:
+        parts.append(f"… {size - shown} more")
+    return _truncate(f"{opening}{', '.join(parts)}{closing}", limit)
+
+
+_secret_keys: dict[tuple[str, str], bool] = {}
+
+
+def summarize_kwargs(
+    named: dict[str, Any], limit: int, secret: re.Pattern[str]
+) -> tuple[str, ...]:
+    """Flat ``(key, summary, key, summary, ...)``; keys that look secret have masked values."""
+    out: list[str] = []
+    for key, value in named.items():
+        cache_key = (secret.pattern, key)
+        masked = _secret_keys.get(cache_key)
+        if masked is None:
+            masked = bool(secret.search(key))
+            if len(_secret_keys) > _CACHE_LIMIT:
+                _secret_keys.clear()
+            _secret_keys[cache_key] = masked
+        out.append(key)
+        out.append(MASK if masked else summarize(value, limit))
+    return tuple(out)
+
+
+# -- call sites ---------------------------------------------------------------------------------
+
+
+def _library_roots() -> tuple[str, ...]:
+    roots = set()
+    paths = sysconfig.get_paths()
+    for name in ("stdlib", "platstdlib"):
+        if paths.get(name):
+            roots.add(os.path.realpath(paths[name]) + os.sep)
+            roots.add(paths[name] + os.sep)
+    for module in ("django", "asgiref", "debug_toolbar", "blinker", "signal_panel"):
+        mod = sys.modules.get(module)
+        if mod is None:
+            try:
+                mod = __import__(module)
+            except ImportError:
+                continue
+        for path in getattr(mod, "__path__", []):
+            roots.add(path.rstrip(os.sep) + os.sep)
+            roots.add(os.path.realpath(path) + os.sep)
+    return tuple(sorted(roots))
+
+
+_library_files: dict[str, bool] = {}
+_roots: tuple[str, ...] = ()
+
+
+def _is_library(filename: str) -> bool:
+    global _roots
+    if not _roots:
+        _roots = _library_roots()
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return True
+    # site-packages lives under stdlib's lib/pythonX.Y in a venv-less install: check it first.
+    if "site-packages" in filename or "dist-packages" in filename:
+        return filename.startswith(tuple(r for r in _roots if "-packages" in r))
+    return filename.startswith(_roots)
+
+
+def find_callsite(depth: int) -> tuple[types.CodeType, int] | None:
+    """The code and line of the first frame, from ``depth`` up, outside the instrumented libraries.
+
+    Returns raw material only (no formatting) because it runs on every recorded send.
+    """
+    frame: types.FrameType | None = sys._getframe(depth + 1)
+    files = _library_files
+    while frame is not None:
+        code = frame.f_code
+        filename = code.co_filename
+        library = files.get(filename)
+        if library is None:
+            library = _is_library(filename)
+            if len(files) > _CACHE_LIMIT:
+                files.clear()
+            files[filename] = library
+        if not library:
+            return code, frame.f_lineno or code.co_firstlineno
+        frame = frame.f_back
+    return None
+
+
+def format_callsite(code: types.CodeType | None, lineno: int) -> str:
+    """``file:line in function`` for a call site found by :func:`find_callsite`."""
+    if code is None:
+        return ""
+    return f"{short_path(code.co_filename)}:{lineno} in {code.co_qualname}"

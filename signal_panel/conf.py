@@ -1,0 +1,121 @@
+"""The ``SIGNAL_PANEL`` settings dict: defaults, validation and the per-recording snapshot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+__all__ = ["DEFAULTS", "Config", "get_config", "validate"]
+
+#: Every key of ``SIGNAL_PANEL`` with its default. README.md lists the same keys and defaults;
+#: ``tests/test_docs.py`` keeps the two in sync.
+DEFAULTS: dict[str, Any] = {
+    # Receiver calls kept per recording; past it calls are counted, not stored.
+    "MAX_CALLS": 10_000,
+    # A receiver call at least this long is reported as slow.
+    "SLOW_RECEIVER_MS": 5.0,
+    # Longest summary of one kwarg value or sender, in characters.
+    "SUMMARY_LENGTH": 120,
+    # Kwargs whose name matches this pattern (re.search) are masked.
+    "SECRET_PATTERN": r"(?i)pass|pwd|token|secret|key|auth|credential|session|cookie|signature|csrf",
+    # Find the first frame outside Django and the libraries for each send.
+    "CAPTURE_CALLSITE": True,
+    # Dotted names of signals that are never recorded.
+    "IGNORE_SIGNALS": [],
+    # A receiver call running the same SQL at least this many times is a likely N+1.
+    "REPEATED_QUERY_THRESHOLD": 5,
+    # Show the registry of every known signal and its receivers in the panel.
+    "SHOW_REGISTRY": True,
+}
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "MAX_CALLS": (int,),
+    "SLOW_RECEIVER_MS": (int, float),
+    "SUMMARY_LENGTH": (int,),
+    "SECRET_PATTERN": (str,),
+    "CAPTURE_CALLSITE": (bool,),
+    "IGNORE_SIGNALS": (list, tuple),
+    "REPEATED_QUERY_THRESHOLD": (int,),
+    "SHOW_REGISTRY": (bool,),
+}
+
+
+def validate(value: object) -> list[str]:
+    """Return one readable message per problem with a ``SIGNAL_PANEL`` value (empty if fine)."""
+    if not isinstance(value, dict):
+        return [f"SIGNAL_PANEL must be a dict, not {type(value).__name__}."]
+    errors = []
+    for key, item in value.items():
+        if key not in DEFAULTS:
+            known = ", ".join(sorted(DEFAULTS))
+            errors.append(f"SIGNAL_PANEL has an unknown key {key!r}; known keys: {known}.")
+            continue
+        types = _TYPES[key]
+        if not isinstance(item, types) or (isinstance(item, bool) and bool not in types):
+            wanted = " or ".join(t.__name__ for t in types)
+            errors.append(
+                f"SIGNAL_PANEL[{key!r}] must be {wanted}, not {type(item).__name__} ({item!r})."
+            )
+            continue
+        if key in ("MAX_CALLS", "SUMMARY_LENGTH", "REPEATED_QUERY_THRESHOLD") and item < 1:
+            errors.append(f"SIGNAL_PANEL[{key!r}] must be at least 1, not {item!r}.")
+        elif key == "SLOW_RECEIVER_MS" and item < 0:
+            errors.append(f"SIGNAL_PANEL[{key!r}] must not be negative, not {item!r}.")
+        elif key == "SECRET_PATTERN":
+            try:
+                re.compile(item)
+            except re.error as exc:
+                errors.append(f"SIGNAL_PANEL['SECRET_PATTERN'] is not a valid regex: {exc}.")
+        elif key == "IGNORE_SIGNALS" and not all(isinstance(name, str) for name in item):
+            errors.append("SIGNAL_PANEL['IGNORE_SIGNALS'] must list dotted signal names (str).")
+    return errors
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings one recording runs with, read once when it starts."""
+
+    max_calls: int
+    slow_receiver_ns: int
+    summary_length: int
+    secret_pattern: re.Pattern[str]
+    capture_callsite: bool
+    ignore_signals: frozenset[str]
+    repeated_query_threshold: int
+    show_registry: bool
+
+
+_pattern_cache: dict[str, re.Pattern[str]] = {}
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    compiled = _pattern_cache.get(pattern)
+    if compiled is None:
+        compiled = _pattern_cache[pattern] = re.compile(pattern)
+    return compiled
+
+
+def get_config() -> Config:
+    """Read ``SIGNAL_PANEL`` now; invalid entries fall back to their defaults.
+
+    The system check reports invalid entries at start-up, so a request never fails because of them.
+    """
+    raw = getattr(settings, "SIGNAL_PANEL", None) if settings.configured else None
+    merged = dict(DEFAULTS)
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if key in DEFAULTS and not validate({key: value}):
+                merged[key] = value
+    return Config(
+        max_calls=int(merged["MAX_CALLS"]),
+        slow_receiver_ns=int(float(merged["SLOW_RECEIVER_MS"]) * 1_000_000),
+        summary_length=int(merged["SUMMARY_LENGTH"]),
+        secret_pattern=_compile(merged["SECRET_PATTERN"]),
+        capture_callsite=bool(merged["CAPTURE_CALLSITE"]),
+        ignore_signals=frozenset(merged["IGNORE_SIGNALS"]),
+        repeated_query_threshold=int(merged["REPEATED_QUERY_THRESHOLD"]),
+        show_registry=bool(merged["SHOW_REGISTRY"]),
+    )

@@ -1,0 +1,1 @@
+"""One module per signal library; nothing else in the package monkeypatches."""

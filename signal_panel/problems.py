@@ -1,0 +1,235 @@
+"""Finding what is wrong in a recording: duplicates, recursion, slow receivers, errors, and more.
+
+Runs after the recording (or when somebody reads ``Recording.problems``), never while receivers run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from signal_panel.recording import ReceiverCall, Recording, Send
+
+__all__ = ["KINDS", "Problem", "find_problems"]
+
+#: Every kind of problem, worst first; the panel and the text tree show them in this order.
+KINDS = (
+    "raised_error",
+    "recursion",
+    "duplicate_receiver",
+    "swallowed_error",
+    "vanishing_receiver",
+    "connect_during_request",
+    "bypassed_receivers",
+    "repeated_query",
+    "slow_receiver",
+)
+
+
+@dataclass
+class Problem:
+    """One finding. ``message`` is one line; ``sends``/``calls`` are what it is about."""
+
+    kind: str
+    message: str
+    sends: list[Send] = field(default_factory=list)
+    calls: list[ReceiverCall] = field(default_factory=list)
+    #: ``file:line`` places worth opening (connection sites, call sites).
+    locations: list[str] = field(default_factory=list)
+    #: Kind-specific details (plain data), e.g. ``{"depth": 12}`` for recursion.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+def _ms(ns: int) -> str:
+    return f"{ns / 1e6:.1f} ms"
+
+
+def _walk(sends: list[Send]) -> Iterator[ReceiverCall]:
+    for send in sends:
+        yield from send.calls
+
+
+def _duplicates(recording: Recording) -> Iterator[Problem]:
+    groups: dict[tuple[str, Any], Problem] = {}
+    for send in recording.sends:
+        by_key: dict[Any, list[ReceiverCall]] = {}
+        for call in send.calls:
+            by_key.setdefault(call.logical_key, []).append(call)
+        for key, calls in by_key.items():
+            if len(calls) < 2:
+                continue
+            signal = send.signal_name
+            problem = groups.get((signal, key))
+            if problem is None:
+                problem = groups[(signal, key)] = Problem(
+                    "duplicate_receiver", "", details={"per_send": len(calls), "sends": 0}
+                )
+            problem.sends.append(send)
+            problem.calls.extend(calls)
+            problem.details["sends"] += 1
+            problem.details["per_send"] = max(problem.details["per_send"], len(calls))
+            for call in calls:
+                where = call.connected_at or "an unknown place (connected before signal_panel)"
+                if where not in problem.locations:
+                    problem.locations.append(where)
+    for (signal, _key), problem in groups.items():
+        first = problem.calls[0]
+        places = ", ".join(problem.locations)
+        problem.message = (
+            f"{first.receiver_name} is connected {problem.details['per_send']} times to {signal} "
+            f"and ran {problem.details['per_send']} times per send; connected at {places}"
+        )
+        yield problem
+
+
+def _recursion(recording: Recording) -> Iterator[Problem]:
+    # Depth-first over the tree, keeping the receivers on the current path. A chain is reported
+    # once, at the outermost call of the receiver, with the deepest nesting reached below it.
+    chains: dict[int, Problem] = {}
+    stored = set(map(id, recording.sends))
+
+    def visit(send: Send, path: dict[Any, tuple[ReceiverCall, int]]) -> None:
+        for call in send.calls:
+            key = call.logical_key
+            outer = path.get(key)
+            if outer is None:
+                inner_path = {**path, key: (call, 1)}
+            else:
+                root, level = outer
+                level += 1
+                inner_path = {**path, key: (root, level)}
+                problem = chains.get(id(root))
+                if problem is None:
+                    problem = chains[id(root)] = Problem(
+                        "recursion", "", calls=[root], details={"depth": 1}
+                    )
+                    problem.sends.append(root.send)
+                problem.details["depth"] = max(problem.details["depth"], level)
+                if call not in problem.calls:
+                    problem.calls.append(call)
+            for child in call.sends:
+                if id(child) in stored:
+                    visit(child, inner_path)
+
+    for send in recording.sends:
+        if send.parent is None or id(send.parent.send) not in stored:
+            visit(send, {})
+    for problem in chains.values():
+        root = problem.calls[0]
+        problem.message = (
+            f"{root.receiver_name} re-entered itself through {root.send.signal_name} "
+            f"{problem.details['depth']} levels deep"
+        )
+        problem.locations.append(root.location)
+        yield problem
+
+
+def _own_ns(call: ReceiverCall) -> int:
+    return call.duration_ns - sum(child.duration_ns for child in call.sends)
+
+
+def _slow(recording: Recording) -> Iterator[Problem]:
+    threshold = recording.config.slow_receiver_ns
+    by_receiver: dict[Any, Problem] = {}
+    for call in _walk(recording.sends):
+        own = _own_ns(call)
+        if own < threshold:
+            continue
+        problem = by_receiver.get(call.logical_key)
+        if problem is None:
+            problem = by_receiver[call.logical_key] = Problem(
+                "slow_receiver", "", details={"max_ns": 0}
+            )
+            problem.locations.append(call.location)
+        problem.calls.append(call)
+        problem.sends.append(call.send)
+        problem.details["max_ns"] = max(problem.details["max_ns"], own)
+    for problem in by_receiver.values():
+        count = len(problem.calls)
+        calls = "call" if count == 1 else f"{count} calls"
+        problem.message = (
+            f"{problem.calls[0].receiver_name} took {_ms(problem.details['max_ns'])} "
+            f"({calls}; threshold {_ms(threshold)})"
+        )
+        yield problem
+
+
+def _errors(recording: Recording) -> Iterator[Problem]:
+    grouped: dict[tuple[bool, Any, str], Problem] = {}
+    for call in _walk(recording.sends):
+        if call.error is None:
+            continue
+        key = (call.swallowed, call.logical_key, call.error)
+        problem = grouped.get(key)
+        if problem is None:
+            kind = "swallowed_error" if call.swallowed else "raised_error"
+            problem = grouped[key] = Problem(kind, "")
+            problem.locations.append(call.location)
+        problem.calls.append(call)
+        problem.sends.append(call.send)
+    for (swallowed, _key, error), problem in grouped.items():
+        call = problem.calls[0]
+        times = "" if len(problem.calls) == 1 else f" ({len(problem.calls)} times)"
+        if swallowed:
+            problem.message = (
+                f"{call.send.signal_name}.send_robust() swallowed {error} "
+                f"raised by {call.receiver_name}{times}"
+            )
+        else:
+            problem.message = f"{call.receiver_name} raised {error}{times}"
+        yield problem
+
+
+def _connections(recording: Recording) -> Iterator[Problem]:
+    for event in recording.connections:
+        yield Problem(
+            "connect_during_request",
+            f"{event.action}() of {event.receiver_name} to {event.signal_name} while recording, "
+            f"at {event.callsite}: receivers connected per request pile up",
+            locations=[event.callsite],
+        )
+
+
+def _events(recording: Recording) -> Iterator[Problem]:
+    """Findings that instrumentation reported directly (``Recording.events``)."""
+    for event in recording.events:
+        yield Problem(
+            str(event["kind"]),
+            str(event["message"]),
+            locations=list(event.get("locations", [])),
+            details=dict(event.get("details", {})),
+        )
+
+
+_FINDERS: list[Callable[[Recording], Iterator[Problem]]] = [
+    _errors,
+    _recursion,
+    _duplicates,
+    _slow,
+    _connections,
+    _events,
+]
+
+
+def register_finder(finder: Callable[[Recording], Iterator[Problem]]) -> None:
+    """Add a problem finder (used by the diagnostics of ``signal_panel.diagnostics``)."""
+    if finder not in _FINDERS:
+        _FINDERS.append(finder)
+
+
+def find_problems(recording: Recording) -> list[Problem]:
+    """Every problem in ``recording``, ordered by :data:`KINDS` (worst first), then by time."""
+    problems = [problem for finder in _FINDERS for problem in finder(recording)]
+    order = {kind: index for index, kind in enumerate(KINDS)}
+
+    def first_time(problem: Problem) -> int:
+        starts = [call.start_ns for call in problem.calls] + [s.start_ns for s in problem.sends]
+        return min(starts, default=0)
+
+    problems.sort(key=lambda p: (order.get(p.kind, len(order)), first_time(p)))
+    return problems

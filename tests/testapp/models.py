@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:  # Must never be called by the recorder.
+        raise AssertionError("the recorder called Author.__str__")
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
+    tags = models.ManyToManyField("Tag", blank=True)
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
