@@ -101,12 +101,15 @@ def _scan_new_modules() -> None:
         except TypeError:
             continue
         for attr, value in namespace.items():
-            if isinstance(value, types):
+            # type() rather than isinstance(): isinstance() reads ``__class__``, which evaluates
+            # lazy objects (``SimpleLazyObject``) found in modules, e.g. GEOS's library loader.
+            kind = type(value)
+            if issubclass(kind, types):
                 _candidates.setdefault(id(value), []).append(f"{module_name}.{attr}")
-            elif isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+            elif issubclass(kind, type) and getattr(value, "__module__", None) == module_name:
                 # Signals kept as class attributes: ``class Signals: placed = Signal()``.
                 for class_attr, class_value in list(vars(value).items()):
-                    if isinstance(class_value, types):
+                    if issubclass(type(class_value), types):
                         _candidates.setdefault(id(class_value), []).append(
                             f"{module_name}.{value.__qualname__}.{class_attr}"
                         )
@@ -130,7 +133,7 @@ def _find_in_module(signal: object, module_name: str) -> str | None:
         if value is signal:
             return f"{module_name}.{attr}"
     for attr, value in list(vars(module).items()):
-        if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+        if issubclass(type(value), type) and getattr(value, "__module__", None) == module_name:
             for class_attr, class_value in list(vars(value).items()):
                 if class_value is signal:
                     return f"{module_name}.{value.__qualname__}.{class_attr}"
