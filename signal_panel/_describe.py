@@ -87,6 +87,14 @@ def _real(filename: str) -> str:
 _receiver_cache: dict[Any, ReceiverInfo] = {}
 
 
+def cached_receiver_info(receiver: object) -> ReceiverInfo | None:
+    """The cached description of a plain function receiver, or None (then use
+    :func:`describe_receiver`). The recorder's shortest path."""
+    if type(receiver) is types.FunctionType:
+        return _receiver_cache.get(receiver.__code__)
+    return None
+
+
 def describe_receiver(receiver: object) -> ReceiverInfo:
     """Name, definition place and logical identity of any callable. Never raises."""
     try:
@@ -212,6 +220,31 @@ def _class_label(cls: type) -> str:
     return label
 
 
+# Labels of model classes keyed by the class itself: Django's app registry keeps every model class
+# alive anyway, so this cache keeps nothing alive that would otherwise die. None marks the debug
+# toolbar's own models, whose signals (its store saving) are not the user's.
+_model_labels: dict[object, str | None] = {None: "None"}
+
+
+def fast_sender_label(sender: object, limit: int) -> str | None:
+    """:func:`sender_label`, cached for model classes; None for the debug toolbar's own models."""
+    try:
+        label = _model_labels.get(sender, _MISSING)
+    except TypeError:  # an unhashable sender (e.g. a model instance without a primary key)
+        label = _MISSING
+    if label is not _MISSING:
+        return label  # type: ignore[return-value]
+    if isinstance(sender, ModelBase):
+        label = _class_label(sender)
+        if len(_model_labels) > _CACHE_LIMIT:
+            _model_labels.clear()
+            _model_labels[None] = "None"
+        is_toolbar = sender._meta.app_label == "debug_toolbar"
+        _model_labels[sender] = None if is_toolbar else label
+        return None if is_toolbar else label
+    return sender_label(sender, limit)
+
+
 def sender_label(sender: object, limit: int) -> str:
     """A short label for a sender: ``None``, ``auth.User``, ``myapp.views.Checkout``, a repr."""
     if sender is None:
@@ -231,12 +264,13 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _model_instance(value: Model) -> str:
-    meta = value._meta
-    pk = value.__dict__.get(meta.pk.attname) if meta.pk is not None else None
-    return f"<{_class_label(type(value))} pk={pk!r}>"
+    pk_field = value._meta.pk
+    pk = value.__dict__.get(pk_field.attname) if pk_field is not None else None
+    return f"<{_class_label(type(value))} pk={summarize(pk, 40)}>"
 
 
 _SCALARS = (int, float, complex)
+_MISSING = object()
 
 
 def summarize(value: object, limit: int, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> str:
@@ -309,25 +343,66 @@ def _container(value: Any, limit: int, depth: int, seen: frozenset[int]) -> str:
     return _truncate(f"{opening}{', '.join(parts)}{closing}", limit)
 
 
-_secret_keys: dict[tuple[str, str], bool] = {}
+# Per secret pattern: {kwarg name: masked?}.
+_masks: dict[str, dict[str, bool]] = {}
+# Per type seen as a kwarg value: the primary key's attname for model classes, else None.
+_pk_attnames: dict[type, str | None] = {}
+
+
+def primary_keys(named: dict[str, Any]) -> dict[str, Any] | None:
+    """``{"instance": pk}`` when ``named["instance"]`` is a model instance, as it is now.
+
+    Django's model signals pass the instance as ``instance``; its primary key changes as the
+    signal chain runs (None in ``pre_save`` of a new row), so it is taken at send time. Runs on
+    every recorded send (everything else is summarised later): one lookup, one type check.
+    """
+    value = named.get("instance")
+    if value is None:
+        return None
+    kind = type(value)
+    try:
+        attname = _pk_attnames[kind]
+    except KeyError:
+        attname = None
+        if isinstance(value, Model) and value._meta.pk is not None:
+            attname = value._meta.pk.attname
+        if len(_pk_attnames) > _CACHE_LIMIT:
+            _pk_attnames.clear()
+        _pk_attnames[kind] = attname
+    if attname is None:
+        return None
+    return {"instance": value.__dict__.get(attname)}
 
 
 def summarize_kwargs(
-    named: dict[str, Any], limit: int, secret: re.Pattern[str]
-) -> tuple[str, ...]:
-    """Flat ``(key, summary, key, summary, ...)``; keys that look secret have masked values."""
-    out: list[str] = []
+    named: dict[str, Any],
+    limit: int,
+    secret: re.Pattern[str],
+    pks: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """``{name: summary}``; names that look secret have masked values, and model instances are
+    shown with the primary key in ``pks`` (taken when the signal was sent) when given."""
+    masks = _masks.get(secret.pattern)
+    if masks is None:
+        masks = _masks[secret.pattern] = {}
+    out: dict[str, str] = {}
     for key, value in named.items():
-        cache_key = (secret.pattern, key)
-        masked = _secret_keys.get(cache_key)
+        masked = masks.get(key)
         if masked is None:
-            masked = bool(secret.search(key))
-            if len(_secret_keys) > _CACHE_LIMIT:
-                _secret_keys.clear()
-            _secret_keys[cache_key] = masked
-        out.append(key)
-        out.append(MASK if masked else summarize(value, limit))
-    return tuple(out)
+            try:
+                masked = bool(secret.search(key))
+            except TypeError:  # a non-str key passed through **
+                masked = False
+            if len(masks) > _CACHE_LIMIT:
+                masks.clear()
+            masks[key] = masked
+        if masked:
+            out[key] = MASK
+        elif pks is not None and key in pks and isinstance(value, Model):
+            out[key] = f"<{_class_label(type(value))} pk={summarize(pks[key], 40)}>"
+        else:
+            out[key] = summarize(value, limit)
+    return out
 
 
 # -- call sites ---------------------------------------------------------------------------------
@@ -369,12 +444,16 @@ def _is_library(filename: str) -> bool:
     return filename.startswith(_roots)
 
 
-def find_callsite(depth: int) -> tuple[types.CodeType, int] | None:
-    """The code and line of the first frame, from ``depth`` up, outside the instrumented libraries.
+def find_callsite(skip: int) -> tuple[types.CodeType, int] | None:
+    """The code and line of the first frame outside the instrumented libraries, starting ``skip``
+    frames above the caller (the caller knows how many of its own frames to pass over).
 
     Returns raw material only (no formatting) because it runs on every recorded send.
     """
-    frame: types.FrameType | None = sys._getframe(depth + 1)
+    try:
+        frame: types.FrameType | None = sys._getframe(skip + 1)
+    except ValueError:
+        return None
     files = _library_files
     while frame is not None:
         code = frame.f_code

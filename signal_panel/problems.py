@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from signal_panel.registry import connection_places
+
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording, Send
 
@@ -73,8 +75,9 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
             problem.calls.extend(calls)
             problem.details["sends"] += 1
             problem.details["per_send"] = max(problem.details["per_send"], len(calls))
-            for call in calls:
-                where = call.connected_at or "an unknown place (connected before signal_panel)"
+            for where in connection_places(send.signal, calls[0]._info) or [
+                "an unknown place (connected before signal_panel was imported)"
+            ]:
                 if where not in problem.locations:
                     problem.locations.append(where)
     for (signal, _key), problem in groups.items():

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from django.db.models.base import ModelBase
+from django.db import connections
 
 from signal_panel import _describe
 from signal_panel.conf import Config, get_config
@@ -42,47 +42,47 @@ _state: ContextVar[tuple[tuple[Recording, ReceiverCall | None], ...]] = ContextV
 )
 
 
+class _DatabaseWork:
+    """Database work of one receiver call; only created when it ran a query or used on_commit."""
+
+    __slots__ = ("on_commit", "queries", "query_ns", "query_shapes")
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.query_ns = 0
+        self.query_shapes: dict[str, int] | None = None
+        self.on_commit = 0
+
+
 class ReceiverCall:
     """One call of one receiver during one send."""
 
-    __slots__ = (
-        "_info",
-        "_sends",
-        "connected_at",
-        "duration_ns",
-        "error",
-        "is_async",
-        "on_commit",
-        "queries",
-        "query_ns",
-        "query_shapes",
-        "send",
-        "start_ns",
-        "swallowed",
-    )
+    # One object per receiver call is the recorder's main cost, so the constructor stores only
+    # what every call has; the rest (error, database work) stays unset until it happens and is
+    # read through properties.
+    __slots__ = ("_db", "_error", "_info", "_sends", "_swallowed", "duration_ns", "send", "start_ns")
 
-    def __init__(self, send: Send, info: _describe.ReceiverInfo, is_async: bool, start_ns: int):
+    #: An async receiver (``_AsyncReceiverCall`` overrides it).
+    is_async = False
+
+    def __init__(self, send: Send, info: _describe.ReceiverInfo, start_ns: int = 0):
         self.send = send
         self._info = info
-        self.is_async = is_async
         #: Nanoseconds from the recording's start to the call's start.
         self.start_ns = start_ns
         #: Wall-clock nanoseconds the call took (for async receivers, including time suspended).
         self.duration_ns = 0
-        #: ``"ExcType: message"`` if the receiver raised, else None.
-        self.error: str | None = None
-        #: True when ``send_robust``/``asend_robust`` caught the error.
-        self.swallowed = False
         self._sends: list[Send] | None = None
-        #: ``file:line`` where the receiver was connected, if that happened after install().
-        self.connected_at: str | None = None
-        #: SQL queries run while the receiver ran (all database aliases), and their total time.
-        self.queries = 0
-        self.query_ns = 0
-        #: ``{sql: count}`` of the queries run, to find repeated query shapes (None if none).
-        self.query_shapes: dict[str, int] | None = None
-        #: Number of ``transaction.on_commit`` callbacks the receiver registered.
-        self.on_commit = 0
+
+    @property
+    def error(self) -> str | None:
+        """``"ExcType: message"`` if the receiver raised, else None."""
+        return getattr(self, "_error", None)
+
+    @property
+    def swallowed(self) -> bool:
+        """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
+        return getattr(self, "_swallowed", False)
 
     @property
     def receiver_name(self) -> str:
@@ -100,6 +100,16 @@ class ReceiverCall:
         return self._info.logical_key
 
     @property
+    def connected_at(self) -> str | None:
+        """``file:line`` where this receiver was connected to the signal (None if that happened
+        before ``signal_panel`` was imported). Several places, comma-separated, when the same
+        logical receiver was connected more than once."""
+        from signal_panel.registry import connection_places
+
+        places = connection_places(self.send.signal, self._info)
+        return ", ".join(places) if places else None
+
+    @property
     def sends(self) -> list[Send]:
         """Sends made while this receiver ran, in the order they started."""
         return self._sends if self._sends is not None else []
@@ -109,8 +119,63 @@ class ReceiverCall:
         """Depth of the send this call belongs to."""
         return self.send.depth
 
+    def _database(self) -> _DatabaseWork:
+        db: _DatabaseWork | None = getattr(self, "_db", None)
+        if db is None:
+            db = self._db = _DatabaseWork()
+        return db
+
+    @property
+    def _work(self) -> _DatabaseWork | None:
+        return getattr(self, "_db", None)
+
+    @property
+    def queries(self) -> int:
+        """SQL queries run while the receiver ran (all database aliases)."""
+        return self._work.queries if self._work is not None else 0
+
+    @queries.setter
+    def queries(self, value: int) -> None:
+        self._database().queries = value
+
+    @property
+    def query_ns(self) -> int:
+        """Total time of those queries."""
+        return self._work.query_ns if self._work is not None else 0
+
+    @query_ns.setter
+    def query_ns(self, value: int) -> None:
+        self._database().query_ns = value
+
+    @property
+    def query_shapes(self) -> dict[str, int] | None:
+        """``{sql: count}`` of the queries run, to find repeated query shapes (None if none)."""
+        return self._work.query_shapes if self._work is not None else None
+
+    @query_shapes.setter
+    def query_shapes(self, value: dict[str, int] | None) -> None:
+        self._database().query_shapes = value
+
+    @property
+    def on_commit(self) -> int:
+        """Number of ``transaction.on_commit`` callbacks the receiver registered."""
+        return self._work.on_commit if self._work is not None else 0
+
+    @on_commit.setter
+    def on_commit(self, value: int) -> None:
+        self._database().on_commit = value
+
     def __repr__(self) -> str:
         return f"<ReceiverCall {self.receiver_name} {self.duration_ns / 1e6:.3f}ms>"
+
+
+class _AsyncReceiverCall(ReceiverCall):
+    __slots__ = ()
+    is_async = True
+
+
+#: ``(library, robust, is_async)`` of a send; the instrumentation passes shared constants.
+SendKind = tuple[str, bool, bool]
 
 
 class Send:
@@ -118,16 +183,15 @@ class Send:
 
     __slots__ = (
         "_code",
-        "_kwargs",
+        "_config",
+        "_in_atomic",
+        "_kind",
         "_lineno",
+        "_named",
+        "_pks",
         "calls",
-        "depth",
         "duration_ns",
-        "in_atomic",
-        "is_async",
-        "library",
         "parent",
-        "robust",
         "sender",
         "signal",
         "start_ns",
@@ -137,36 +201,68 @@ class Send:
         self,
         signal: object,
         sender: str,
-        kwargs: tuple[str, ...],
+        named: dict[str, Any],
+        config: Config,
         parent: ReceiverCall | None,
-        robust: bool,
-        is_async: bool,
+        kind: tuple[str, bool, bool],
         callsite: tuple[types.CodeType, int] | None,
         start_ns: int,
-        library: str,
     ):
         self.signal = signal
         #: A short label of the sender (never the sender itself: it is not kept alive).
         self.sender = sender
-        self._kwargs = kwargs
+        # The keyword arguments are summarised when read, not while receivers run; model
+        # instances' primary keys are taken now, as they were when the signal was sent.
+        self._named = named or None
+        self._pks = _describe.primary_keys(named) if named else None
+        self._config = config
+        #: The receiver call this send was made from, or None.
         self.parent = parent
-        #: 0 for a send not made inside a receiver.
-        self.depth = 0 if parent is None else parent.send.depth + 1
-        self.robust = robust
-        self.is_async = is_async
+        self._kind = kind
         if callsite is None:
             self._code: types.CodeType | None = None
             self._lineno = 0
         else:
             self._code, self._lineno = callsite
+        #: Nanoseconds from the recording's start to the send's start.
         self.start_ns = start_ns
         self.duration_ns = 0
-        #: ``"django"`` or ``"blinker"``.
-        self.library = library
         #: Receiver calls, in the order they started.
         self.calls: list[ReceiverCall] = []
-        #: Whether the send ran inside ``transaction.atomic`` on its database (None if unknown).
-        self.in_atomic: bool | None = None
+
+    @property
+    def in_atomic(self) -> bool | None:
+        """Whether the send ran inside ``transaction.atomic`` on its database (None if unknown)."""
+        return getattr(self, "_in_atomic", None)
+
+    @in_atomic.setter
+    def in_atomic(self, value: bool | None) -> None:
+        self._in_atomic = value
+
+    @property
+    def depth(self) -> int:
+        """0 for a send not made inside a receiver, else one more than its parent's send."""
+        depth = 0
+        parent = self.parent
+        while parent is not None:
+            depth += 1
+            parent = parent.send.parent
+        return depth
+
+    @property
+    def library(self) -> str:
+        """``"django"`` or ``"blinker"``."""
+        return self._kind[0]
+
+    @property
+    def robust(self) -> bool:
+        """Sent with ``send_robust``/``asend_robust``."""
+        return self._kind[1]
+
+    @property
+    def is_async(self) -> bool:
+        """Sent with ``asend``/``asend_robust`` (or blinker's ``send_async``)."""
+        return self._kind[2]
 
     @property
     def signal_name(self) -> str:
@@ -177,9 +273,17 @@ class Send:
 
     @property
     def kwargs(self) -> dict[str, str]:
-        """Safe one-line summaries of the keyword arguments, by name."""
-        items = self._kwargs
-        return dict(zip(items[::2], items[1::2], strict=True))
+        """Safe one-line summaries of the keyword arguments, by name.
+
+        Secret-looking names are masked; model instances show the primary key they had when the
+        signal was sent; other values are summarised as they are when read.
+        """
+        if self._named is None:
+            return {}
+        config = self._config
+        return _describe.summarize_kwargs(
+            self._named, config.summary_length, config.secret_pattern, self._pks
+        )
 
     @property
     def callsite(self) -> str:
@@ -257,7 +361,7 @@ class Recording:
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(call.duration_ns for send in self.sends if send.depth == 0 for call in send.calls)
+        return sum(call.duration_ns for send in self.sends if send.parent is None for call in send.calls)
 
     @property
     def problems(self) -> list[Problem]:
@@ -364,15 +468,8 @@ def record_signals(config: Config | None = None) -> Iterator[Recording]:
 # -- used by the instrumentation modules --------------------------------------------------------
 
 
-def ignored(
-    signal: object, sender: object, state: tuple[tuple[Recording, ReceiverCall | None], ...]
-) -> bool:
-    """Whether to leave this send out: the toolbar's own models (its store) are not the user's,
-    and ``IGNORE_SIGNALS`` names signals no active recording wants."""
-    if isinstance(sender, ModelBase) and sender._meta.app_label == "debug_toolbar":
-        return True
-    if not any(rec.config.ignore_signals for rec, _ in state):
-        return False
+def ignored(signal: object, state: tuple[tuple[Recording, ReceiverCall | None], ...]) -> bool:
+    """Whether every active recording lists ``signal`` in ``IGNORE_SIGNALS``."""
     from signal_panel.registry import signal_name
 
     name = signal_name(signal)
@@ -384,17 +481,36 @@ def begin_send(
     signal: object,
     sender: object,
     named: dict[str, Any],
-    robust: bool,
-    is_async: bool,
-    library: str,
-    depth: int,
-) -> list[Send | None]:
-    """Create one :class:`Send` per active recording (None where a recording is full)."""
-    first = state[0][0].config
-    callsite = _describe.find_callsite(depth + 1) if first.capture_callsite else None
-    sender_text = _describe.sender_label(sender, first.summary_length)
-    kwargs = _describe.summarize_kwargs(named, first.summary_length, first.secret_pattern)
+    kind: tuple[str, bool, bool],
+    skip: int,
+) -> list[Send | None] | None:
+    """Create one :class:`Send` per active recording (None where a recording is full).
+
+    Returns None when the send is not to be recorded at all (see :func:`ignored`). ``skip`` is
+    the number of instrumentation frames between the caller of ``send()`` and this function.
+    """
+    first = state[0][0]
+    config = first.config
+    label = _describe.fast_sender_label(sender, config.summary_length)
+    if label is None or (config.ignore_signals and ignored(signal, state)):
+        return None
+    callsite = _describe.find_callsite(skip + 1) if config.capture_callsite else None
+    in_atomic = _in_atomic(named["using"]) if "using" in named else None
     now = _perf_ns()
+    if len(state) == 1:
+        parent = state[0][1]
+        if first.call_count >= config.max_calls:
+            first.dropped_sends += 1
+            return [None]
+        send = Send(signal, label, named, config, parent, kind, callsite, now - first.started_ns)
+        send.in_atomic = in_atomic
+        first.sends.append(send)
+        if parent is not None:
+            if parent._sends is None:
+                parent._sends = [send]
+            else:
+                parent._sends.append(send)
+        return [send]
     sends: list[Send | None] = []
     for recording, parent in state:
         if recording.call_count >= recording.config.max_calls:
@@ -402,16 +518,9 @@ def begin_send(
             sends.append(None)
             continue
         send = Send(
-            signal,
-            sender_text,
-            kwargs,
-            parent,
-            robust,
-            is_async,
-            callsite,
-            now - recording.started_ns,
-            library,
+            signal, label, named, recording.config, parent, kind, callsite, now - recording.started_ns
         )
+        send.in_atomic = in_atomic
         recording.sends.append(send)
         if parent is not None:
             if parent._sends is None:
@@ -420,6 +529,15 @@ def begin_send(
                 parent._sends.append(send)
         sends.append(send)
     return sends
+
+
+def _in_atomic(using: object) -> bool | None:
+    """Whether the connection named ``using`` is inside ``transaction.atomic`` (a flag: no query).
+    None when ``using`` names no database."""
+    try:
+        return bool(connections[using].in_atomic_block)  # type: ignore[index]
+    except Exception:
+        return None
 
 
 def note_connection(
@@ -441,6 +559,11 @@ def end_send(
     sends: list[Send | None], state: tuple[tuple[Recording, ReceiverCall | None], ...]
 ) -> None:
     now = _perf_ns()
+    if len(sends) == 1:
+        send = sends[0]
+        if send is not None:
+            send.duration_ns = now - state[0][0].started_ns - send.start_ns
+        return
     for send, (recording, _) in zip(sends, state, strict=True):
         if send is not None:
             send.duration_ns = now - recording.started_ns - send.start_ns
@@ -451,11 +574,22 @@ def begin_call(
     sends: list[Send | None],
     receiver: object,
     is_async: bool,
-    connected_at: str | None,
 ) -> tuple[tuple[tuple[Recording, ReceiverCall | None], ...], list[ReceiverCall | None]]:
     """Create one :class:`ReceiverCall` per recording; return the state to run the receiver in."""
     info = _describe.describe_receiver(receiver)
     now = _perf_ns()
+    if len(state) == 1:
+        recording, parent = state[0]
+        send = sends[0]
+        recording.call_count += 1
+        if send is None or recording.call_count > recording.config.max_calls:
+            recording.dropped_calls += 1
+            return state, [None]
+        call = (_AsyncReceiverCall if is_async else ReceiverCall)(
+            send, info, now - recording.started_ns
+        )
+        send.calls.append(call)
+        return ((recording, call),), [call]
     calls: list[ReceiverCall | None] = []
     new_state = []
     for (recording, parent), send in zip(state, sends, strict=True):
@@ -465,8 +599,9 @@ def begin_call(
             calls.append(None)
             new_state.append((recording, parent))
             continue
-        call = ReceiverCall(send, info, is_async, now - recording.started_ns)
-        call.connected_at = connected_at
+        call = (_AsyncReceiverCall if is_async else ReceiverCall)(
+            send, info, now - recording.started_ns
+        )
         send.calls.append(call)
         calls.append(call)
         new_state.append((recording, call))
@@ -480,13 +615,21 @@ def end_call(
     swallowed: bool,
 ) -> None:
     now = _perf_ns()
-    text = None if error is None else _error_text(error)
+    if error is None and len(calls) == 1:
+        call = calls[0]
+        if call is not None:
+            call.duration_ns = now - state[0][0].started_ns - call.start_ns
+        return
     for call, (recording, _) in zip(calls, state, strict=True):
         if call is not None:
             call.duration_ns = now - recording.started_ns - call.start_ns
-            if text is not None:
-                call.error = text
-                call.swallowed = swallowed
+            if error is not None:
+                note_error(call, error, swallowed)
+
+
+def note_error(call: ReceiverCall, error: BaseException, swallowed: bool) -> None:
+    call._error = _error_text(error)
+    call._swallowed = swallowed
 
 
 def _error_text(error: BaseException) -> str:

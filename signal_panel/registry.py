@@ -19,8 +19,9 @@ from signal_panel import _describe
 __all__ = [
     "Connection",
     "Library",
-    "connected_at",
     "connection_for",
+    "connection_places",
+    "connections_of",
     "known_signals",
     "signal_name",
 ]
@@ -220,12 +221,15 @@ def known_signals() -> list[tuple[str, Any]]:
 
 # -- where receivers were connected -------------------------------------------------------------
 
-# id(signal) -> (weak reference to the signal, {lookup key: Connection}, {receiver id: location})
-_connections: dict[int, tuple[weakref.ref[Any], dict[Any, Connection], dict[Any, str]]] = {}
+# id(signal) -> (weak reference to the signal, {lookup key: Connection},
+#                {receiver's logical key: [Connection, ...]})
+_connections: dict[
+    int, tuple[weakref.ref[Any], dict[Any, Connection], dict[Any, list[Connection]]]
+] = {}
 _PER_SIGNAL_LIMIT = 2000
 
 
-def _table(signal: object) -> tuple[dict[Any, Connection], dict[Any, str]]:
+def _table(signal: object) -> tuple[dict[Any, Connection], dict[Any, list[Connection]]]:
     key = id(signal)
     entry = _connections.get(key)
     if entry is None or entry[0]() is not signal:
@@ -239,14 +243,13 @@ def note_connect(
     signal: object,
     receiver: object,
     lookup_key: Any,
-    receiver_id: Any,
     weak: bool,
     dispatch_uid: object,
     location: str,
 ) -> Connection | None:
     """Remember where ``receiver`` was connected. The first connect of a lookup key wins, as in
     Django, which ignores a second connect with the same key."""
-    by_key, by_receiver = _table(signal)
+    by_key, by_logical = _table(signal)
     if lookup_key in by_key:
         return None
     info = _describe.describe_receiver(receiver)
@@ -258,27 +261,38 @@ def note_connect(
         weak=weak,
         dispatch_uid=None if dispatch_uid is None else _describe.summarize(dispatch_uid, 80),
         local_weak=weak and isinstance(qualname, str) and "<locals>" in qualname,
-        receiver_id=receiver_id,
+        receiver_id=info.logical_key,
     )
     if len(by_key) < _PER_SIGNAL_LIMIT:
         by_key[lookup_key] = connection
-        by_receiver.setdefault(receiver_id, location)
+        # Kept after disconnect(): a receiver connected and disconnected within a request
+        # (connect() in a view) still shows where it came from.
+        places = by_logical.setdefault(info.logical_key, [])
+        if len(places) < 100:
+            places.append(connection)
     return connection
 
 
 def note_disconnect(signal: object, lookup_key: Any) -> None:
-    by_key, by_receiver = _table(signal)
-    connection = by_key.pop(lookup_key, None)
-    if connection is not None and by_receiver.get(connection.receiver_id) == connection.location:
-        del by_receiver[connection.receiver_id]
+    by_key, _by_logical = _table(signal)
+    by_key.pop(lookup_key, None)
 
 
-def connected_at(signal: object, receiver_id: Any) -> str | None:
-    """``file:line`` where the receiver with this id was connected to ``signal``, if known."""
+def connections_of(signal: object, info: _describe.ReceiverInfo) -> list[Connection]:
+    """Every connection of the receiver ``info`` describes to ``signal`` seen since install()."""
     entry = _connections.get(id(signal))
-    if entry is None:
-        return None
-    return entry[2].get(receiver_id)
+    if entry is None or entry[0]() is not signal:
+        return []
+    return list(entry[2].get(info.logical_key, []))
+
+
+def connection_places(signal: object, info: _describe.ReceiverInfo) -> list[str]:
+    """``file:line`` places where that receiver was connected to ``signal``, without repeats."""
+    places: list[str] = []
+    for connection in connections_of(signal, info):
+        if connection.location not in places:
+            places.append(connection.location)
+    return places
 
 
 def connection_for(signal: object, lookup_key: Any) -> Connection | None:

@@ -30,7 +30,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import _describe, recording, registry
-from signal_panel.recording import ReceiverCall, Recording, Send, _state
+from signal_panel.recording import ReceiverCall, Recording, Send, _perf_ns, _state
 
 __all__ = ["install", "receiver_entries"]
 
@@ -42,6 +42,8 @@ _baseline: dict[str, Any] = {}
 _recorded: dict[str, Any] = {}
 
 State = tuple[tuple[Recording, ReceiverCall | None], ...]
+#: ``recording.SendKind`` constants by ``(robust, is_async)``.
+_KIND = {(robust, is_async): ("django", robust, is_async) for robust in (0, 1) for is_async in (0, 1)}
 
 
 # -- the one place that knows how Django's versions differ -------------------------------------
@@ -89,11 +91,6 @@ def receiver_entries(signal: Signal) -> list[tuple[Any, Any, bool, bool]]:
 # -- recorded dispatch -------------------------------------------------------------------------
 
 
-def _receiver_id(receiver: object) -> Any:
-    # Django's own key for a receiver object, as connect() computed it.
-    return dispatcher._make_id(receiver)
-
-
 def _run_sync(
     signal: Signal,
     sender: Any,
@@ -104,10 +101,11 @@ def _run_sync(
     sends: list[Send | None],
 ) -> list[tuple[Any, Any]]:
     """Django's sync receiver loop, each call recorded."""
+    if len(state) == 1 and sends[0] is not None:
+        return _run_sync_one(signal, sender, named, receivers, robust, state[0][0], sends[0])
     responses = []
     for receiver in receivers:
-        where = registry.connected_at(signal, _receiver_id(receiver))
-        call_state, calls = recording.begin_call(state, sends, receiver, False, where)
+        call_state, calls = recording.begin_call(state, sends, receiver, False)
         token = _state.set(call_state)
         try:
             response = receiver(signal=signal, sender=sender, **named)
@@ -125,6 +123,55 @@ def _run_sync(
             raise
         _state.reset(token)
         recording.end_call(calls, state, None, False)
+        responses.append((receiver, response))
+    return responses
+
+
+def _run_sync_one(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Any],
+    robust: bool,
+    rec: Recording,
+    send: Send,
+) -> list[tuple[Any, Any]]:
+    """:func:`_run_sync` for the common case of one active recording, written out flat: it runs
+    once per receiver call, and the general path's per-recording lists cost as much as the
+    receivers themselves."""
+    responses = []
+    origin = rec.started_ns
+    limit = rec.config.max_calls
+    cached = _describe.cached_receiver_info
+    for receiver in receivers:
+        rec.call_count += 1
+        if rec.call_count > limit:
+            rec.dropped_calls += 1
+            responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
+            continue
+        info = cached(receiver) or _describe.describe_receiver(receiver)
+        call = ReceiverCall(send, info)
+        send.calls.append(call)
+        token = _state.set(((rec, call),))
+        start = _perf_ns()
+        try:
+            response = receiver(signal=signal, sender=sender, **named)
+        except BaseException as err:
+            end = _perf_ns()
+            _state.reset(token)
+            call.start_ns = start - origin
+            call.duration_ns = end - start
+            swallowed = robust and isinstance(err, Exception)
+            recording.note_error(call, err, swallowed)
+            if not swallowed:
+                raise
+            signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+            responses.append((receiver, err))
+            continue
+        end = _perf_ns()
+        _state.reset(token)
+        call.start_ns = start - origin
+        call.duration_ns = end - start
         responses.append((receiver, response))
     return responses
 
@@ -195,8 +242,7 @@ def _async_call(
     """Call an async receiver as Django does, returning an awaitable that records the call."""
 
     def start() -> tuple[State, list[ReceiverCall | None]]:
-        where = registry.connected_at(signal, _receiver_id(receiver))
-        return recording.begin_call(state, sends, receiver, True, where)
+        return recording.begin_call(state, sends, receiver, True)
 
     try:
         coro = receiver(signal=signal, sender=sender, **named)
@@ -244,10 +290,14 @@ def _has_no_receivers(signal: Signal, sender: Any) -> bool:
 
 def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
     state = _state.get()
-    if not state or recording.ignored(signal, sender, state):
-        name = "send_robust" if robust else "send"
-        return _baseline[name](signal, sender, **named)
-    sends = recording.begin_send(state, signal, sender, named, robust, False, "django", 2)
+    # Frames between the caller of send() and begin_send(): _send and the send method.
+    sends = (
+        recording.begin_send(state, signal, sender, named, _KIND[robust, False], 2)
+        if state
+        else None
+    )
+    if sends is None:
+        return _baseline["send_robust" if robust else "send"](signal, sender, **named)
     try:
         if _has_no_receivers(signal, sender):
             return []
@@ -269,10 +319,13 @@ def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> A
 
 async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
     state = _state.get()
-    if not state or recording.ignored(signal, sender, state):
-        name = "asend_robust" if robust else "asend"
-        return await _baseline[name](signal, sender, **named)
-    sends = recording.begin_send(state, signal, sender, named, robust, True, "django", 2)
+    sends = (
+        recording.begin_send(state, signal, sender, named, _KIND[robust, True], 2)
+        if state
+        else None
+    )
+    if sends is None:
+        return await _baseline["asend_robust" if robust else "asend"](signal, sender, **named)
     try:
         if _has_no_receivers(signal, sender):
             return []
@@ -393,7 +446,6 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
                 self,
                 receiver,
                 _lookup_key(receiver, sender, dispatch_uid),
-                dispatcher._make_id(receiver),
                 weak,
                 dispatch_uid,
                 location.split(" in ", 1)[0],
