@@ -85,13 +85,24 @@ def _real(filename: str) -> str:
 # -- receivers ----------------------------------------------------------------------------------
 
 _receiver_cache: dict[Any, ReceiverInfo] = {}
+# Functions share a code object when they are closures made by one factory, or wrappers made by
+# one decorator (functools.wraps copies each wrapped function's names onto its wrapper). So the
+# cache, keyed by code object, remembers the names it was computed for and is only trusted when
+# the function at hand carries those very name objects.
+_function_cache: dict[types.CodeType, tuple[ReceiverInfo, str, str]] = {}
 
 
 def cached_receiver_info(receiver: object) -> ReceiverInfo | None:
     """The cached description of a plain function receiver, or None (then use
     :func:`describe_receiver`). The recorder's shortest path."""
     if type(receiver) is types.FunctionType:
-        return _receiver_cache.get(receiver.__code__)
+        entry = _function_cache.get(receiver.__code__)
+        if (
+            entry is not None
+            and entry[1] is receiver.__qualname__
+            and entry[2] is receiver.__module__
+        ):
+            return entry[0]
     return None
 
 
@@ -102,10 +113,12 @@ def describe_receiver(receiver: object) -> ReceiverInfo:
         if kind is types.FunctionType or kind is types.MethodType:
             func = receiver.__func__ if kind is types.MethodType else receiver  # type: ignore[attr-defined]
             if type(func) is types.FunctionType:
-                info = _receiver_cache.get(func.__code__)
+                info = cached_receiver_info(func)
                 if info is None:
                     info = _function_info(func)
-                    _remember(func.__code__, info)
+                    if len(_function_cache) > _CACHE_LIMIT:
+                        _function_cache.clear()
+                    _function_cache[func.__code__] = (info, func.__qualname__, func.__module__)
                 return info
         return _describe_other(receiver, 0)
     except Exception:
@@ -118,13 +131,25 @@ def _remember(key: object, info: ReceiverInfo) -> None:
     _receiver_cache[key] = info
 
 
+def _unwrap(func: types.FunctionType) -> types.FunctionType:
+    """The function a ``functools.wraps`` decorator wrapped (its definition is the useful place)."""
+    inner = func
+    for _ in range(10):
+        wrapped = inner.__dict__.get("__wrapped__")
+        if type(wrapped) is not types.FunctionType:
+            break
+        inner = wrapped
+    return inner
+
+
 def _function_info(func: types.FunctionType) -> ReceiverInfo:
-    code = func.__code__
     module = func.__module__ or "?"
     qualname = func.__qualname__
+    code = _unwrap(func).__code__
     return ReceiverInfo(
         name=f"{module}.{qualname}",
         location=_location(code),
+        # Not the module name: a module imported under two names is the same receiver twice.
         logical_key=("code", _real(code.co_filename), code.co_firstlineno, qualname),
     )
 

@@ -1,0 +1,326 @@
+"""Recording changes nothing the observed code can see (issue 2, "Nothing changes").
+
+The property-based tests run the same random mix of receivers twice, once with Django's own
+methods and once recording, and compare everything a caller can observe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.dispatch import Signal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from signal_panel import record_signals
+from signal_panel.instrumentation import django_signals
+
+DJANGO_SEND = {name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")}
+
+
+class Boom(Exception):
+    pass
+
+
+class Fatal(BaseException):
+    """Not an Exception: send_robust must let it through too."""
+
+
+# A receiver spec: (is_async, outcome) where outcome is "return", "raise" or "base".
+receiver_specs = st.lists(
+    st.tuples(st.booleans(), st.sampled_from(["return", "return", "raise", "base"])),
+    max_size=6,
+)
+
+
+def build(specs: list[tuple[bool, str]]) -> tuple[Signal, list[Callable[..., Any]], dict[int, Any]]:
+    """A fresh signal with one receiver per spec; outcomes are pre-made objects, so the vanilla
+    and the recorded run can be compared by identity."""
+    signal = Signal()
+    receivers = []
+    outcomes: dict[int, Any] = {}
+    for index, (is_async, outcome) in enumerate(specs):
+        value: Any = {"return": object(), "raise": Boom(index), "base": Fatal(index)}[outcome]
+        outcomes[index] = value
+
+        if is_async:
+
+            async def receiver(sender: Any, _v: Any = value, **kwargs: Any) -> Any:
+                await asyncio.sleep(0)
+                if isinstance(_v, BaseException):
+                    raise _v
+                return _v
+
+        else:
+
+            def receiver(sender: Any, _v: Any = value, **kwargs: Any) -> Any:  # type: ignore[misc]
+                if isinstance(_v, BaseException):
+                    raise _v
+                return _v
+
+        receiver.__qualname__ = f"receiver_{index}"
+        receivers.append(receiver)
+        signal.connect(receiver, weak=False)
+    return signal, receivers, outcomes
+
+
+def outcome_of(call: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return ("returned", call())
+    except BaseException as exc:
+        return ("raised", exc)
+
+
+def normalise(result: tuple[str, Any]) -> tuple[str, Any]:
+    """Exceptions propagated through asyncio may be wrapped differently per run; compare what
+    the caller sees: the returned list (by identity of its items) or the exception object."""
+    kind, value = result
+    if kind == "returned":
+        return kind, [(id(receiver), id(response)) for receiver, response in value]
+    return kind, id(value)
+
+
+def racing(method: str, specs: list[tuple[bool, str]]) -> bool:
+    failing = {is_async for is_async, outcome in specs if outcome == "base" or (
+        outcome == "raise" and not method.endswith("robust"))}
+    return (
+        method.startswith("a")
+        and django_signals._RUN_PARALLEL is None
+        and failing == {True, False}
+    )
+
+
+def run_method(signal: Signal, method: str) -> tuple[str, Any]:
+    if method.startswith("a"):
+        return outcome_of(lambda: asyncio.run(getattr(signal, method)(sender=None, x=1)))
+    return outcome_of(lambda: getattr(signal, method)(sender=None, x=1))
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust", "asend", "asend_robust"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs=receiver_specs)
+def test_recording_returns_and_raises_what_django_does(method: str, specs: list[Any]) -> None:
+    # The async runs on Django 6 group several failures into one BaseExceptionGroup whose
+    # identity differs per run; those are compared by the exceptions they hold.
+    signal, _receivers, outcomes = build(specs)
+    logging.disable(logging.CRITICAL)
+    try:
+        vanilla = run_method(signal, method)
+        with record_signals() as recording:
+            recorded = run_method(signal, method)
+    finally:
+        logging.disable(logging.NOTSET)
+    if racing(method, specs):
+        # Django 5.2's asend() runs the sync group (in a thread) concurrently with the async
+        # receivers: which failure propagates first varies from run to run, recorded or not.
+        assert vanilla[0] == recorded[0] == "raised"
+        assert any(recorded[1] is value for value in outcomes.values())
+    elif vanilla[0] == "raised" and isinstance(vanilla[1], BaseExceptionGroup):
+        assert recorded[0] == "raised"
+        assert type(recorded[1]) is type(vanilla[1])
+        assert [id(e) for e in recorded[1].exceptions] == [id(e) for e in vanilla[1].exceptions]
+    else:
+        assert normalise(recorded) == normalise(vanilla)
+    assert len(recording.sends) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(specs=receiver_specs)
+def test_send_returns_the_original_receiver_objects(specs: list[Any]) -> None:
+    specs = [(False, "return") for _ in specs]
+    signal, receivers, outcomes = build(specs)
+    with record_signals():
+        responses = signal.send(sender=None)
+    assert [receiver for receiver, _ in responses] == receivers
+    assert all(a is b for (a, _), b in zip(responses, receivers, strict=True))
+    assert [response for _, response in responses] == [outcomes[i] for i in range(len(specs))]
+
+
+def test_send_robust_logs_the_original_receiver(caplog: pytest.LogCaptureFixture) -> None:
+    signal = Signal()
+
+    def failing_receiver(sender: Any, **kwargs: Any) -> None:
+        raise Boom("logged")
+
+    signal.connect(failing_receiver)
+    with caplog.at_level(logging.ERROR, logger="django.dispatch"), record_signals():
+        responses = signal.send_robust(sender=None)
+    assert responses[0][0] is failing_receiver
+    assert len(caplog.records) == 1
+    assert "failing_receiver" in caplog.records[0].getMessage()
+    assert caplog.records[0].exc_info is not None
+    assert caplog.records[0].exc_info[1] is responses[0][1]
+
+
+def test_has_listeners_is_unchanged_while_recording() -> None:
+    signal = Signal()
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(receiver, sender=str)
+    with record_signals():
+        assert signal.has_listeners(sender=str)
+        assert not signal.has_listeners(sender=int)
+
+
+def test_no_receiver_fast_path_fills_the_sender_cache_as_django_does() -> None:
+    vanilla, recorded = Signal(use_caching=True), Signal(use_caching=True)
+    for signal in (vanilla, recorded):
+
+        def receiver(sender: Any, **kwargs: Any) -> None:
+            pass
+
+        signal.connect(receiver, sender=int, weak=False)
+
+    class Sender:
+        pass
+
+    vanilla.send(sender=Sender)
+    with record_signals() as recording:
+        recorded.send(sender=Sender)
+        recorded.send(sender=Sender)
+    assert dict(vanilla.sender_receivers_cache) == dict(recorded.sender_receivers_cache)
+    assert len(recording.sends) == 2
+    assert recording.sends[1].calls == []
+
+
+def test_signal_send_is_djangos_own_function_when_nothing_records() -> None:
+    assert Signal.__dict__["send"] is DJANGO_SEND["send"]
+    with record_signals():
+        assert Signal.__dict__["send"] is not DJANGO_SEND["send"]
+    assert all(Signal.__dict__[name] is DJANGO_SEND[name] for name in DJANGO_SEND)
+
+
+def test_weak_receivers_stay_weak_while_recording() -> None:
+    signal = Signal()
+
+    def make() -> Callable[..., Any]:
+        def receiver(sender: Any, **kwargs: Any) -> str:
+            return "ok"
+
+        return receiver
+
+    receiver = make()
+    ref = weakref.ref(receiver)
+    signal.connect(receiver)
+    with record_signals() as recording:
+        signal.send(sender=None)
+        del receiver
+        gc.collect()
+        assert ref() is None
+        assert signal.send(sender=None) == []
+    assert len(recording.sends[0].calls) == 1
+
+
+def test_recording_does_not_keep_the_sender_alive() -> None:
+    signal = Signal()
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(receiver, weak=False)
+
+    class Sender:
+        pass
+
+    sender: Any = Sender()
+    ref = weakref.ref(sender)
+    with record_signals() as recording:
+        signal.send(sender=sender)
+        del sender
+        gc.collect()
+        assert ref() is None
+    assert "Sender" in recording.sends[0].sender
+
+
+def test_a_receiver_that_recurses_forever_still_gets_recursion_error() -> None:
+    signal = Signal()
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        signal.send(sender=sender)
+
+    signal.connect(receiver)
+    with pytest.raises(RecursionError), record_signals() as recording:
+        signal.send(sender=None)
+    assert recording.sends[0].calls[0].error is not None
+    assert recording.sends[0].calls[0].error.startswith("RecursionError")
+    assert Signal.__dict__["send"] is DJANGO_SEND["send"]
+    # The context is clean again: a new send is a root send.
+    with record_signals() as after:
+        Signal().send(sender=None)
+    assert after.sends[0].depth == 0
+
+
+_seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
+
+
+def test_context_changes_made_by_sync_receivers_reach_the_caller() -> None:
+    signal = Signal()
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        _seen.set("set by receiver")
+
+    signal.connect(receiver)
+
+    def run() -> str:
+        with record_signals():
+            signal.send(sender=None)
+        return _seen.get()
+
+    assert contextvars.copy_context().run(run) == "set by receiver"
+
+
+@pytest.mark.parametrize("method", ["asend", "asend_robust"])
+def test_context_changes_by_async_receivers_match_django(method: str) -> None:
+    """Django 6.1 makes async receivers' context changes visible after asend(); Django 5.2 does
+    not. Recording must give whatever the installed Django gives."""
+
+    def outcome(record: bool) -> str:
+        signal = Signal()
+
+        async def receiver(sender: Any, **kwargs: Any) -> None:
+            _seen.set("set by async receiver")
+
+        signal.connect(receiver)
+
+        async def main() -> str:
+            if record:
+                with record_signals():
+                    await getattr(signal, method)(sender=None)
+            else:
+                await getattr(signal, method)(sender=None)
+            return _seen.get()
+
+        return contextvars.copy_context().run(asyncio.run, main())
+
+    assert outcome(record=True) == outcome(record=False)
+
+
+def test_baseline_is_another_librarys_patch_when_installed_after_us() -> None:
+    """A patch installed on Signal.send after signal_panel is wrapped, not replaced."""
+    seen = []
+    django_send = Signal.__dict__["send"]
+
+    def other_patch(self: Signal, sender: Any, **named: Any) -> Any:
+        seen.append(sender)
+        return django_send(self, sender, **named)
+
+    Signal.send = other_patch  # type: ignore[method-assign]
+    try:
+        signal = Signal()
+        with record_signals():
+            signal.send(sender="while recording, in another context")
+            assert django_signals._baseline["send"] is other_patch
+        signal.send(sender="after")
+        assert Signal.__dict__["send"] is other_patch
+    finally:
+        Signal.send = django_send  # type: ignore[method-assign]
+    assert seen == ["after"]
