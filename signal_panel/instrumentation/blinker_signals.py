@@ -1,7 +1,475 @@
-"""Instrumentation of ``blinker.Signal`` (see the blinker issue; filled in separately)."""
+"""Instrumentation of ``blinker.Signal``.
+
+``send`` and ``send_async`` are mirrored here with the same two additions as Django's dispatcher
+(see ``django_signals``): each receiver call is timed and recorded, and the recorder's context state
+names the receiver while it runs, so the sends it makes (Django's or blinker's) nest under it.
+Everything the caller can see is blinker's: receivers come from ``Signal.receivers_for`` (which
+also prunes dead weak receivers), a muted signal calls nothing, coroutine receivers go through the
+caller's ``_async_wrapper`` and plain ones through ``_sync_wrapper``, the same ``RuntimeError`` is
+raised when a wrapper is missing, and the original receivers are returned in blinker's order.
+
+Switching: the recorded methods are on the class only while some recording is active in the
+process (``recording.register_switch``); a context with no recording of its own, or a muted
+signal, goes straight to blinker's function.
+
+``connect``, ``disconnect`` and ``__init__`` are wrapped for good at install(), to learn where
+receivers were connected and where signals were defined.
+
+blinker is optional: without it :data:`AVAILABLE` is False, :func:`install` does nothing and no
+``"blinker"`` library is registered with ``signal_panel.registry``.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sys
+import threading
+import types
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from inspect import iscoroutinefunction
+from typing import Any
+
+from signal_panel import _describe, recording, registry
+from signal_panel.instrumentation.django_signals import State, _RecordedAwaitable
+from signal_panel.recording import ReceiverCall, Send, _state
+
+try:
+    import blinker
+    from blinker import Namespace, Signal
+except ImportError:  # blinker is optional at run time.
+    #: Whether blinker is importable, and therefore instrumented and listed in the registry.
+    AVAILABLE = False
+else:
+    AVAILABLE = True
+
+__all__ = ["AVAILABLE", "install"]
+
+_MARK = "__signal_panel__"
+_SEND_METHODS = ("send", "send_async")
+# What each method was when recording was last switched on: blinker's function, or another
+# library's patch installed after ours, which we then wrap rather than replace.
+_baseline: dict[str, Any] = {}
+_recorded: dict[str, Any] = {}
+#: ``(library, robust, is_async)`` of ``send`` and ``send_async`` (blinker has no robust sends).
+_KIND_SEND = ("blinker", False, False)
+_KIND_SEND_ASYNC = ("blinker", False, True)
+
+
+# -- the one place that reads blinker's internals ----------------------------------------------
+
+
+def _own_make_id(obj: object) -> Hashable:
+    # blinker's make_id (blinker/_utilities.py), for a blinker that no longer exports it.
+    if inspect.ismethod(obj):
+        return id(obj.__func__), id(obj.__self__)
+    if isinstance(obj, (str, int)):
+        return obj
+    return id(obj)
+
+
+def _blinker_internals() -> tuple[Callable[[object], Hashable], Hashable]:
+    base = sys.modules.get("blinker.base")
+    make_id = getattr(base, "make_id", None)
+    return (make_id if callable(make_id) else _own_make_id), getattr(base, "ANY_ID", 0)
+
+
+#: ``make_id(receiver)`` is blinker's key for a receiver in ``Signal.receivers`` and
+#: ``Signal._by_receiver``; ``ANY_ID`` is the sender id of receivers connected for any sender.
+_make_id, _ANY_ID = _blinker_internals() if AVAILABLE else (_own_make_id, 0)
+
+
+def _sender_ids(signal: Any, receiver_id: Hashable) -> set[Any] | None:
+    """The ids of the senders ``receiver_id`` is connected for, or None if unknown."""
+    by_receiver = getattr(signal, "_by_receiver", None)
+    if not isinstance(by_receiver, dict):
+        return None
+    senders = by_receiver.get(receiver_id)  # .get(): the dict is a defaultdict
+    return set(senders) if senders is not None else set()
+
+
+# -- recorded dispatch -------------------------------------------------------------------------
+
+
+def _started(
+    call_state: State, calls: list[ReceiverCall | None]
+) -> Callable[[], tuple[State, list[ReceiverCall | None]]]:
+    return lambda: (call_state, calls)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def _stepped(awaitable: Any) -> Any:
+    """A coroutine that ``_RecordedAwaitable`` can step through: the receiver's own coroutine, or
+    one awaiting whatever the receiver (or ``_sync_wrapper``) returned, failing as ``await`` does
+    if that is not awaitable."""
+    if type(awaitable) is types.CoroutineType:
+        return awaitable
+    return _await(awaitable)
+
+
+def _send(
+    signal: Signal,
+    sender: Any,
+    async_wrapper: Any,
+    kwargs: dict[str, Any],
+    state: State,
+    sends: list[Send | None],
+) -> list[tuple[Callable[..., Any], Any]]:
+    """blinker's ``send`` loop, each call recorded."""
+    try:
+        results = []
+        for receiver in signal.receivers_for(sender):
+            is_async = iscoroutinefunction(receiver)
+            call_state, calls = recording.begin_call(state, sends, receiver, is_async)
+            token = _state.set(call_state)
+            try:
+                if is_async:
+                    if async_wrapper is None:
+                        raise RuntimeError("Cannot send to a coroutine function.")
+                    result = async_wrapper(receiver)(sender, **kwargs)
+                else:
+                    result = receiver(sender, **kwargs)
+            except BaseException as err:
+                _state.reset(token)
+                recording.end_call(calls, state, err, False)
+                raise
+            _state.reset(token)
+            recording.end_call(calls, state, None, False)
+            results.append((receiver, result))
+        return results
+    finally:
+        recording.end_send(sends, state)
+
+
+async def _send_async(
+    signal: Signal,
+    sender: Any,
+    sync_wrapper: Any,
+    kwargs: dict[str, Any],
+    state: State,
+    sends: list[Send | None],
+) -> list[tuple[Callable[..., Any], Any]]:
+    """blinker's ``send_async`` loop (receivers awaited one after another), each call recorded.
+
+    The call is named in the context state while the receiver (or ``_sync_wrapper``) is called and
+    during each step of the awaitable it returns, never while it is suspended.
+    """
+    try:
+        results = []
+        for receiver in signal.receivers_for(sender):
+            is_async = iscoroutinefunction(receiver)
+            call_state, calls = recording.begin_call(state, sends, receiver, is_async)
+            token = _state.set(call_state)
+            try:
+                if not is_async:
+                    if sync_wrapper is None:
+                        raise RuntimeError("Cannot send to a non-coroutine function.")
+                    awaitable = sync_wrapper(receiver)(sender, **kwargs)
+                else:
+                    awaitable = receiver(sender, **kwargs)
+            except BaseException as err:
+                _state.reset(token)
+                recording.end_call(calls, state, err, False)
+                raise
+            _state.reset(token)
+            result = await _RecordedAwaitable(
+                _stepped(awaitable), _started(call_state, calls), state, False
+            )
+            results.append((receiver, result))
+        return results
+    finally:
+        recording.end_send(sends, state)
+
+
+def _make_recorded() -> dict[str, Any]:
+    blinker_send = Signal.__dict__["send"]
+    blinker_send_async = Signal.__dict__["send_async"]
+
+    # The signatures are blinker's, so a wrong call fails with blinker's TypeError.
+    @functools.wraps(blinker_send)
+    def send(
+        self: Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
+    ) -> Any:
+        state = _state.get()
+        # A muted signal calls nothing: there is nothing to record. Frames between the caller of
+        # send() and begin_send(): this method.
+        sends = (
+            recording.begin_send(state, self, sender, kwargs, _KIND_SEND, 1)
+            if state and not self.is_muted
+            else None
+        )
+        if sends is None:
+            return _baseline["send"](self, sender, _async_wrapper=_async_wrapper, **kwargs)
+        return _send(self, sender, _async_wrapper, kwargs, state, sends)
+
+    @functools.wraps(blinker_send_async)
+    async def send_async(
+        self: Signal, sender: Any = None, /, *, _sync_wrapper: Any = None, **kwargs: Any
+    ) -> Any:
+        state = _state.get()
+        sends = (
+            recording.begin_send(state, self, sender, kwargs, _KIND_SEND_ASYNC, 1)
+            if state and not self.is_muted
+            else None
+        )
+        if sends is None:
+            return await _baseline["send_async"](
+                self, sender, _sync_wrapper=_sync_wrapper, **kwargs
+            )
+        return await _send_async(self, sender, _sync_wrapper, kwargs, state, sends)
+
+    methods = {"send": send, "send_async": send_async}
+    for method in methods.values():
+        setattr(method, _MARK, True)
+    return methods
+
+
+def _switch_on() -> None:
+    for name in _SEND_METHODS:
+        current = Signal.__dict__[name]
+        if current is not _recorded[name]:
+            _baseline[name] = current
+            setattr(Signal, name, _recorded[name])
+
+
+def _switch_off() -> None:
+    for name in _SEND_METHODS:
+        # A library that patched over us meanwhile calls ours, which calls the baseline when
+        # nothing records: leave it in place.
+        if Signal.__dict__[name] is _recorded[name]:
+            setattr(Signal, name, _baseline[name])
+
+
+# -- connect / disconnect / __init__ ----------------------------------------------------------
+
+
+def _connect_args(receiver: Any, sender: Any = None, weak: bool = True) -> tuple[Any, bool]:
+    return receiver, weak
+
+
+def _disconnect_args(receiver: Any, sender: Any = None) -> Any:
+    return receiver
+
+
+def _is_live(entry: object) -> bool:
+    if isinstance(entry, weakref.ref):
+        return entry() is not None
+    return entry is not None
+
+
+def _callsite_text() -> str:
+    callsite = _describe.find_callsite(1)
+    return _describe.format_callsite(*callsite) if callsite else "?"
+
+
+def _note_event(action: str, signal: object, receiver: object) -> None:
+    state = _state.get()
+    if state:
+        name = _describe.describe_receiver(receiver).name
+        recording.note_connection(state, action, signal, name, _callsite_text())
+
+
+def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def connect(self: Signal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            receiver, weak = _connect_args(*args, **kwargs)
+            receiver_id = _make_id(receiver)
+            # A new connection, not the same receiver for one more sender: forget what was noted
+            # for a collected receiver whose id this one reuses.
+            fresh = not _is_live(self.receivers.get(receiver_id))
+        except Exception:
+            receiver_id = None  # blinker's connect() will say what is wrong.
+        result = original(self, *args, **kwargs)
+        if receiver_id is None:
+            return result
+        try:
+            if fresh:
+                registry.note_disconnect(self, receiver_id)
+            location = _callsite_text()
+            registry.note_connect(
+                self, receiver, receiver_id, weak, None, location.split(" in ", 1)[0]
+            )
+            _note_event("connect", self, receiver)
+        except Exception:
+            pass  # Never let bookkeeping break a connect().
+        return result
+
+    setattr(connect, _MARK, True)
+    return connect
+
+
+def _wrap_disconnect(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def disconnect(self: Signal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            receiver = _disconnect_args(*args, **kwargs)
+            receiver_id = _make_id(receiver)
+            was_connected = receiver_id in self.receivers
+        except Exception:
+            receiver_id = None
+        result = original(self, *args, **kwargs)
+        if receiver_id is None:
+            return result
+        try:
+            # Disconnecting from one sender keeps the receiver for its other senders.
+            if receiver_id not in self.receivers or not _sender_ids(self, receiver_id):
+                registry.note_disconnect(self, receiver_id)
+                if was_connected:
+                    _note_event("disconnect", self, receiver)
+        except Exception:
+            pass
+        return result
+
+    setattr(disconnect, _MARK, True)
+    return disconnect
+
+
+def _meta_signal_codes() -> frozenset[types.CodeType]:
+    # The ``receiver_connected``/``receiver_disconnected`` properties create a Signal per signal:
+    # blinker's plumbing, not signals of the program.
+    codes = set()
+    for name in ("receiver_connected", "receiver_disconnected"):
+        func = getattr(Signal.__dict__.get(name), "func", None)
+        code = getattr(func, "__code__", None)
+        if isinstance(code, types.CodeType):
+            codes.add(code)
+    return frozenset(codes)
+
+
+_META_CODES: frozenset[types.CodeType] = frozenset()
+
+
+def _creating_module(frame: types.FrameType | None) -> str | None:
+    """The first module outside blinker on the stack (``Namespace.signal()``'s caller for a
+    named signal), or None for blinker's meta-signals."""
+    while frame is not None:
+        if frame.f_code in _META_CODES:
+            return None
+        module = frame.f_globals.get("__name__")
+        if not isinstance(module, str):
+            return None
+        if module != "blinker" and not module.startswith("blinker."):
+            return module
+        frame = frame.f_back
+    return None
+
+
+def _wrap_init(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def __init__(self: Signal, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        try:
+            module = _creating_module(sys._getframe(1))
+            if module is not None:
+                registry.note_created(self, module)
+        except Exception:
+            pass
+
+    setattr(__init__, _MARK, True)
+    return __init__
+
+
+# -- the registry ------------------------------------------------------------------------------
+
+
+def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
+    rows = []
+    for receiver_id, entry in list(signal.receivers.items()):
+        senders = _sender_ids(signal, receiver_id)
+        if senders is not None and not senders:
+            continue  # disconnected from each of its senders: never called
+        weak = isinstance(entry, weakref.ref)
+        receiver = entry() if weak else entry
+        connection = registry.connection_for(signal, receiver_id)
+        if receiver is None:
+            name, definition = (
+                (connection.receiver_name, connection.definition)
+                if connection
+                else ("<collected>", "?")
+            )
+            is_async = False
+        else:
+            info = _describe.describe_receiver(receiver)
+            name, definition = info.name, info.location
+            is_async = iscoroutinefunction(receiver)
+        rows.append(
+            {
+                "receiver": name,
+                "definition": definition,
+                "connected_at": connection.location if connection else None,
+                "dispatch_uid": None,
+                "sender_filter": senders is not None and _ANY_ID not in senders,
+                "weak": weak,
+                "is_async": is_async,
+                "dead": receiver is None,
+                "local_weak": bool(connection and connection.local_weak),
+            }
+        )
+    return rows
+
+
+_namespace_lock = threading.Lock()
+_scanned_modules: set[str] = set()
+#: ``module.attr`` -> weak reference to a module-level ``Namespace`` found by scanning.
+_namespaces: dict[str, weakref.ref[Namespace]] = {}
+
+
+def _scan_namespaces() -> list[tuple[str, Namespace]]:
+    with _namespace_lock:
+        for module_name, module in list(sys.modules.items()):
+            if module_name in _scanned_modules or module is None:
+                continue
+            _scanned_modules.add(module_name)
+            try:
+                items = list(vars(module).items())
+            except TypeError:
+                continue
+            for attr, value in items:
+                # type(), not isinstance(): isinstance() would evaluate lazy objects.
+                if issubclass(type(value), Namespace):
+                    _namespaces[f"{module_name}.{attr}"] = weakref.ref(value)
+        found = [(label, ref()) for label, ref in _namespaces.items()]
+    return [(label, namespace) for label, namespace in found if namespace is not None]
+
+
+def _named_signals() -> dict[str, Any]:
+    """Signals of ``blinker.signal()``'s default namespace, by name, and of the module-level
+    ``Namespace`` objects of imported modules (by name, or ``module.attr:name`` if the name is
+    taken)."""
+    found: dict[str, Any] = {}
+    namespaces: list[tuple[str, Namespace]] = [
+        ("blinker.default_namespace", blinker.default_namespace)
+    ]
+    namespaces.extend(_scan_namespaces())
+    for label, namespace in namespaces:
+        for name, signal in list(namespace.items()):
+            key = name if found.get(name, signal) is signal else f"{label}:{name}"
+            found[key] = signal
+    return found
+
 
 def install() -> None:
-    """Nothing yet."""
+    """Wrap ``connect``/``disconnect``/``__init__``, prepare the recorded send methods and register
+    blinker with the registry. Idempotent; does nothing when blinker is not importable."""
+    global _META_CODES
+    if not AVAILABLE or getattr(Signal.__dict__.get("connect"), _MARK, False):
+        return
+    _META_CODES = _meta_signal_codes()
+    _recorded.update(_make_recorded())
+    Signal.connect = _wrap_connect(Signal.__dict__["connect"])  # type: ignore[method-assign]
+    Signal.disconnect = _wrap_disconnect(Signal.__dict__["disconnect"])  # type: ignore[method-assign]
+    Signal.__init__ = _wrap_init(Signal.__dict__["__init__"])  # type: ignore[method-assign]
+    registry.register_library(
+        registry.Library(
+            name="blinker",
+            signal_types=(Signal,),
+            list_receivers=_list_receivers,
+            named_signals=_named_signals,
+        )
+    )
+    recording.register_switch(_switch_on, _switch_off)

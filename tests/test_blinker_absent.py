@@ -1,0 +1,91 @@
+"""Without blinker importable, Django's signals are still recorded and the registry says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in a fresh interpreter where ``import blinker`` raises ImportError.
+SCRIPT = """
+import json, sys
+sys.modules["blinker"] = None
+
+import django
+django.setup()
+
+from django.dispatch import Signal
+from signal_panel import record_signals, registry
+from signal_panel.instrumentation import blinker_signals
+
+placed = Signal()
+
+def on_placed(sender, **kwargs):
+    return "ok"
+
+placed.connect(on_placed, weak=False)
+with record_signals() as recording:
+    responses = placed.send(sender=None, number=1)
+
+known = registry.known_signals()
+print(json.dumps({
+    "available": blinker_signals.AVAILABLE,
+    "libraries": [library.name for library in registry.libraries()],
+    "responses": [response for _receiver, response in responses],
+    "sends": [(send.library, [c.receiver_name for c in send.calls]) for send in recording.sends],
+    "known_post_save": any(name == "django.db.models.signals.post_save" for name, _ in known),
+    "receivers": [
+        row["receiver"]
+        for library in registry.libraries()
+        for row in library.list_receivers(placed)
+    ],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def without_blinker() -> dict[str, Any]:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_blinker_is_reported_unavailable(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["available"] is False
+
+
+def test_only_django_is_registered(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["libraries"] == ["django"]
+
+
+def test_django_send_returns_as_usual(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["responses"] == ["ok"]
+
+
+def test_django_send_is_recorded(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["sends"] == [["django", ["__main__.on_placed"]]]
+
+
+def test_registry_still_knows_djangos_signals(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["known_post_save"] is True
+
+
+def test_registry_still_lists_receivers(without_blinker: dict[str, Any]) -> None:
+    assert without_blinker["receivers"] == ["__main__.on_placed"]
