@@ -14,6 +14,9 @@ Variants, for signals with 0, 1 and 5 receivers:
   appends one tuple per send: the floor for any recorder.
 
 Memory: bytes per recorded receiver call, measured with tracemalloc while a recording is alive.
+
+The same variants and targets are then measured for blinker's ``Signal.send`` (``ideal`` being a
+copy of blinker's send loop with the same two clock readings and one tuple).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+from importlib.metadata import version
+from inspect import iscoroutinefunction
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +47,12 @@ settings.configure(
 )
 django.setup()
 
+import blinker  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.dispatch import Signal, dispatcher  # noqa: E402
 
 VANILLA_SEND = Signal.send
+VANILLA_BLINKER_SEND = blinker.Signal.send
 RECEIVER_COUNTS = (0, 1, 5)
 BATCH = 1000  # sends per timed batch; a fresh recording per batch stays under MAX_CALLS
 
@@ -81,6 +88,53 @@ def ideal_send(self: Signal, sender: Any, **named: Any) -> Any:
 IDEAL_LOG: list[Any] = []
 
 
+def make_blinker_signals() -> dict[int, blinker.Signal]:
+    signals = {}
+    for count in RECEIVER_COUNTS:
+        signal = blinker.Signal()
+        for index in range(count):
+            exec(f"def blinker_receiver_{index}(sender, **kwargs):\n    return None", globals())
+            signal.connect(globals()[f"blinker_receiver_{index}"], weak=False)
+        signals[count] = signal
+    return signals
+
+
+def ideal_blinker_send(
+    self: blinker.Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
+) -> Any:
+    """blinker's send loop plus the same least a recorder must do."""
+    if self.is_muted:
+        return []
+    results = []
+    timings = []
+    for receiver in self.receivers_for(sender):
+        start = time.perf_counter_ns()
+        if iscoroutinefunction(receiver):
+            if _async_wrapper is None:
+                raise RuntimeError("Cannot send to a coroutine function.")
+            result = _async_wrapper(receiver)(sender, **kwargs)
+        else:
+            result = receiver(sender, **kwargs)
+        timings.append(time.perf_counter_ns() - start)
+        results.append((receiver, result))
+    IDEAL_LOG.append((self, sender, timings))
+    return results
+
+
+#: Per library: the class whose ``send`` is measured, its vanilla and ideal ``send``, the signals.
+LIBRARIES: dict[str, tuple[type, Callable[..., Any], Callable[..., Any], Callable[[], Any]]] = {
+    "django": (Signal, VANILLA_SEND, ideal_send, make_signals),
+    "blinker": (blinker.Signal, VANILLA_BLINKER_SEND, ideal_blinker_send, make_blinker_signals),
+}
+
+
+def sender_of(library: str, signal: Any, instance: Any) -> Callable[[], Any]:
+    """One send of ``signal`` as code using the library writes it."""
+    if library == "django":
+        return lambda: signal.send(sender=User, instance=instance, created=True)
+    return lambda: signal.send(User, instance=instance, created=True)
+
+
 def time_batch(send: Callable[[], Any]) -> float:
     """Seconds per send for one batch."""
     start = time.perf_counter()
@@ -89,28 +143,29 @@ def time_batch(send: Callable[[], Any]) -> float:
     return (time.perf_counter() - start) / BATCH
 
 
-def measure(rounds: int) -> tuple[dict[tuple[str, int], float], dict[str, Callable[..., Any]]]:
+def measure(
+    rounds: int, library: str = "django"
+) -> tuple[dict[tuple[str, int], float], dict[str, Callable[..., Any]]]:
     from signal_panel import install, record_signals
 
-    signals = make_signals()
+    signal_class, vanilla_send, ideal, make = LIBRARIES[library]
+    signals = make()
     instance = User(username="ada")
     results: dict[tuple[str, int], list[float]] = {}
 
     def run(variant: str, count: int) -> float:
         signal = signals[count]
-
-        def send() -> Any:
-            return signal.send(sender=User, instance=instance, created=True)
+        send = sender_of(library, signal, instance)
 
         if variant == "vanilla":
-            Signal.send = VANILLA_SEND  # type: ignore[method-assign]
+            signal_class.send = vanilla_send  # type: ignore[attr-defined]
             return time_batch(send)
         if variant == "ideal":
-            Signal.send = ideal_send  # type: ignore[method-assign]
+            signal_class.send = ideal  # type: ignore[attr-defined]
             try:
                 return time_batch(send)
             finally:
-                Signal.send = VANILLA_SEND  # type: ignore[method-assign]
+                signal_class.send = vanilla_send  # type: ignore[attr-defined]
                 IDEAL_LOG.clear()
         if variant == "idle":
             return time_batch(send)
@@ -148,17 +203,18 @@ def measure(rounds: int) -> tuple[dict[tuple[str, int], float], dict[str, Callab
     return medians, {"signals": lambda: signals, "instance": lambda: instance}
 
 
-def memory_per_call(receivers: int, sends: int = 2000) -> float:
+def memory_per_call(receivers: int, sends: int = 2000, library: str = "django") -> float:
     from signal_panel import record_signals
 
-    signal = make_signals()[receivers]
+    signal = LIBRARIES[library][3]()[receivers]
     instance = User(username="ada")
+    send = sender_of(library, signal, instance)
     gc.collect()
     tracemalloc.start()
     with record_signals() as recording:
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(sends):
-            signal.send(sender=User, instance=instance, created=True)
+            send()
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
         calls = recording.call_count
@@ -171,11 +227,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
 
-    medians, _ = measure(args.rounds)
-    print(f"Django {django.get_version()}, Python {sys.version.split()[0]}, {args.rounds} rounds")
+    failed: list[str] = []
+    for library in LIBRARIES:
+        if library == "blinker":
+            print(f"\nblinker {version('blinker')}")
+        report(library, args.rounds, failed)
+    if failed:
+        print("\nMissed targets: " + "; ".join(failed))
+
+
+def report(library: str, rounds: int, failed: list[str]) -> None:
+    """Time and print one library's rows; append each missed target to ``failed``."""
+    medians, _ = measure(rounds, library)
+    if library == "django":
+        print(f"Django {django.get_version()}, Python {sys.version.split()[0]}, {rounds} rounds")
     print(f"{'receivers':>9}  {'variant':<10} {'ns/send':>9}  {'x vanilla':>9}  target")
     targets = {"idle": 1.05, "recording": 2.0}
-    failed = []
+    prefix = "" if library == "django" else f"{library}: "
     for count in RECEIVER_COUNTS:
         vanilla = medians[("vanilla", count)]
         for variant in ("vanilla", "idle", "other ctx", "recording", "ideal"):
@@ -189,20 +257,18 @@ def main() -> None:
                 ok = ratio <= target
                 mark = f"<= {target:.2f}x {'ok' if ok else 'MISSED'}"
                 if not ok:
-                    failed.append(f"{variant} at {count} receivers: {ratio:.2f}x")
+                    failed.append(f"{prefix}{variant} at {count} receivers: {ratio:.2f}x")
             print(f"{count:>9}  {variant:<10} {value * 1e9:>9.0f}  {ratio:>8.2f}x  {mark}")
     print()
     for receivers in (1, 5):
-        per_call = memory_per_call(receivers)
+        per_call = memory_per_call(receivers, library=library)
         ok = per_call <= 512
         if not ok:
-            failed.append(f"memory at {receivers} receivers: {per_call:.0f} B")
+            failed.append(f"{prefix}memory at {receivers} receivers: {per_call:.0f} B")
         print(
             f"memory per recorded receiver call, {receivers} receiver(s) per send: "
             f"{per_call:.0f} bytes (target <= 512: {'ok' if ok else 'MISSED'})"
         )
-    if failed:
-        print("\nMissed targets: " + "; ".join(failed))
 
 
 if __name__ == "__main__":
