@@ -32,9 +32,10 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from signal_panel.instrumentation import blinker_signals, django_signals
+        from signal_panel.instrumentation import blinker_signals, django_db, django_signals
 
         django_signals.install()
+        django_db.install()
         blinker_signals.install()
         _installed = True
 

@@ -18,3 +18,10 @@ class Book(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=50)
+
+
+class Review(models.Model):
+    """Deleting its book sets ``book`` to NULL: Django's delete() runs QuerySet.update() for it."""
+
+    book = models.ForeignKey(Book, on_delete=models.SET_NULL, null=True)
+    text = models.CharField(max_length=200, blank=True)

@@ -1,0 +1,230 @@
+"""Findings about the database side of receivers and about receivers that depend on ``DEBUG``.
+
+Problem finders registered with ``signal_panel.problems`` (they run after the recording, when
+somebody reads ``Recording.problems`` or the panel generates its stats):
+
+- ``repeated_query``: a receiver call ran the same SQL (parameters left out) at least
+  ``SIGNAL_PANEL["REPEATED_QUERY_THRESHOLD"]`` times, a likely N+1.
+- ``vanishing_receiver``: a receiver connected weakly that nothing but Django's ``DEBUG``-only
+  signature-check cache keeps alive; with ``DEBUG=False`` it is garbage-collected at once and never
+  runs.
+
+``bypassed_receivers`` problems come from events the database instrumentation adds to the
+recording (``instrumentation/django_db.py``), and ``connect_during_request`` from
+``Recording.connections``; both are turned into problems by ``signal_panel.problems``.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import sys
+import threading
+import types
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch import Signal
+
+from signal_panel import _describe, problems, registry
+from signal_panel.problems import Problem
+
+if TYPE_CHECKING:
+    from signal_panel.recording import ReceiverCall, Recording
+
+__all__ = ["kept_alive_only_by_debug", "register"]
+
+# -- repeated queries --------------------------------------------------------------------------
+
+# ``IN (%s, %s, ...)`` lists differ in length from call to call; they are one shape.
+_IN_LIST = re.compile(r"\bIN \((?:%s, )*%s\)", re.IGNORECASE)
+_SQL_SHOWN = 300
+
+
+def query_shape(sql: str) -> str:
+    """The shape two queries share when only their parameters differ."""
+    return _IN_LIST.sub("IN (…)", sql)
+
+
+def _repeated_queries(recording: Recording) -> Iterator[Problem]:
+    threshold = recording.config.repeated_query_threshold
+    grouped: dict[tuple[Any, str], Problem] = {}
+    for send in recording.sends:
+        for call in send.calls:
+            shapes = call.query_shapes
+            if not shapes or call.queries < threshold:
+                continue
+            merged: dict[str, int] = {}
+            for sql, count in shapes.items():
+                shape = query_shape(sql)
+                merged[shape] = merged.get(shape, 0) + count
+            for shape, count in merged.items():
+                if count < threshold:
+                    continue
+                problem = grouped.get((call.logical_key, shape))
+                if problem is None:
+                    problem = grouped[(call.logical_key, shape)] = Problem(
+                        "repeated_query",
+                        "",
+                        locations=[call.location],
+                        details={"sql": shape, "count": 0, "calls": 0, "threshold": threshold},
+                    )
+                problem.calls.append(call)
+                problem.sends.append(call.send)
+                problem.details["count"] = max(problem.details["count"], count)
+                problem.details["calls"] += 1
+    for problem in grouped.values():
+        details = problem.details
+        sql = details["sql"]
+        if len(sql) > _SQL_SHOWN:
+            sql = f"{sql[:_SQL_SHOWN]}…"
+        calls = "" if details["calls"] == 1 else f" (in {details['calls']} calls)"
+        problem.message = (
+            f"{problem.calls[0].receiver_name} ran the same query {details['count']} times in one "
+            f"call{calls}, a likely N+1: {sql}"
+        )
+        yield problem
+
+
+# -- receivers that only DEBUG keeps alive -----------------------------------------------------
+
+# With DEBUG=True, Signal.connect() checks the receiver's signature through
+# django.utils.inspect._get_func_parameters, an lru_cache(maxsize=512) called as
+# ``_get_func_parameters(func, remove_first=...)`` with the receiver itself (for a bound method,
+# its __func__). Its key, ``(func, <kwd mark>, "remove_first", False)`` in the C implementation of
+# lru_cache (a list with the same items in the pure Python one), holds the receiver strongly.
+# This is the one place that knows the shape of that key.
+_CACHE_KEY_ARGUMENT = "remove_first"
+
+
+def _is_signature_cache_key(referrer: object, obj: object) -> bool:
+    if not isinstance(referrer, (tuple, list)) or len(referrer) < 2 or referrer[0] is not obj:
+        return False
+    rest = referrer[1:]
+    return _CACHE_KEY_ARGUMENT in rest or list(rest) == [False]
+
+
+_verdicts: dict[int, tuple[weakref.ref[Any], bool]] = {}
+_verdicts_lock = threading.Lock()
+_VERDICTS_LIMIT = 4096
+
+
+def _held_only_by_signature_cache(obj: object) -> bool:
+    """Whether every strong reference to ``obj`` (besides the caller's) is a signature-cache key.
+
+    Scanning the heap for referrers costs milliseconds, so the answer is kept per object.
+    """
+    key = id(obj)
+    with _verdicts_lock:
+        entry = _verdicts.get(key)
+        if entry is not None and entry[0]() is obj:
+            return entry[1]
+    # Plain loops: a comprehension would close over ``obj`` and add a cell to its referrers.
+    verdict = False
+    for referrer in gc.get_referrers(obj):
+        if isinstance(referrer, types.FrameType):
+            continue
+        if not _is_signature_cache_key(referrer, obj):
+            verdict = False
+            break
+        verdict = True
+    try:
+        ref = weakref.ref(obj, lambda _ref: _verdicts.pop(key, None))
+    except TypeError:
+        return verdict
+    with _verdicts_lock:
+        if len(_verdicts) > _VERDICTS_LIMIT:
+            _verdicts.clear()
+        _verdicts[key] = (ref, verdict)
+    return verdict
+
+
+def _kept_by_its_module(obj: object) -> bool:
+    if type(obj) is not types.FunctionType:
+        return False
+    module = sys.modules.get(obj.__module__)
+    return module is not None and getattr(module, obj.__name__, None) is obj
+
+
+def kept_alive_only_by_debug(receiver_ref: object) -> bool:
+    """Whether the weakly connected receiver behind ``receiver_ref`` (a ``weakref.ref`` from
+    ``Signal.receivers``) is alive only because ``DEBUG=True`` made ``connect()`` put it in Django's
+    signature-check cache. Such a receiver is garbage-collected right after ``connect()`` when
+    ``DEBUG=False``, and never runs. Bound methods (``WeakMethod``) live as long as their instance
+    either way, so they never qualify. Never raises."""
+    try:
+        if type(receiver_ref) is not weakref.ReferenceType:
+            return False
+        obj = receiver_ref()
+        if obj is None or _kept_by_its_module(obj):
+            return False
+        # Counted the same way, a fresh object held by one local gives the baseline: exactly one
+        # reference more than that is a candidate (the cache key), confirmed by its referrers.
+        count = sys.getrefcount(obj)
+        probe = object()
+        baseline = sys.getrefcount(probe)
+        if count != baseline + 1:
+            return False
+        return _held_only_by_signature_cache(obj)
+    except Exception:
+        return False
+
+
+def _django_signals(recording: Recording) -> list[tuple[str, Signal]]:
+    found: dict[int, tuple[str, Signal]] = {}
+    try:
+        for name, signal in registry.known_signals():
+            if isinstance(signal, Signal):
+                found[id(signal)] = (name, signal)
+    except Exception:
+        pass
+    extra = [send.signal for send in recording.sends] + [e.signal for e in recording.connections]
+    for signal in extra:
+        if isinstance(signal, Signal) and id(signal) not in found:
+            found[id(signal)] = (registry.signal_name(signal), signal)
+    return list(found.values())
+
+
+def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
+    calls_by_signal: dict[int, list[ReceiverCall]] = {}
+    for send in recording.sends:
+        if send.calls:
+            calls_by_signal.setdefault(id(send.signal), []).extend(send.calls)
+    for signal_name, signal in _django_signals(recording):
+        # Signal.receivers entries start with (lookup_key, receiver_ref) on every Django version.
+        for entry in list(signal.receivers):
+            lookup_key, receiver_ref = entry[0], entry[1]
+            if not kept_alive_only_by_debug(receiver_ref):
+                continue
+            info = _describe.describe_receiver(receiver_ref())
+            connection = registry.connection_for(signal, lookup_key)
+            connected_at = connection.location if connection is not None else None
+            calls = [
+                call
+                for call in calls_by_signal.get(id(signal), [])
+                if call.logical_key == info.logical_key
+            ]
+            where = connected_at or "a place unknown (connected before signal_panel was imported)"
+            yield Problem(
+                "vanishing_receiver",
+                f"{info.name} is connected weakly to {signal_name} at {where}, and only the "
+                "signature-check cache of DEBUG=True keeps it alive: with DEBUG=False it is "
+                "garbage-collected and never runs (connect it with weak=False, or keep a "
+                "reference to it)",
+                sends=[call.send for call in calls],
+                calls=calls,
+                locations=[place for place in (connected_at, info.location) if place],
+                details={
+                    "signal": signal_name,
+                    "receiver": info.name,
+                    "connected_at": connected_at,
+                    "definition": info.location,
+                },
+            )
+
+
+def register() -> None:
+    """Add this module's finders to ``signal_panel.problems``. Idempotent."""
+    problems.register_finder(_repeated_queries)
+    problems.register_finder(_vanishing_receivers)

@@ -1,0 +1,339 @@
+"""Instrumentation of the database side of receivers: queries, bulk operations, ``on_commit``.
+
+While some recording is active in the process (``recording.register_switch``), five methods are
+replaced on Django's classes; when the last recording ends Django's own functions are put back, so
+an idle process runs Django's code untouched. Each replacement calls Django's function with the
+same arguments and returns what it returns:
+
+- ``CursorWrapper._execute_with_wrappers``: when the context is running a recorded receiver call,
+  the query runs under ``connection.execute_wrapper(_record_query)``, the innermost wrapper, which
+  counts and times it on that call. Every cursor of every database alias goes through it.
+- ``BaseDatabaseWrapper.on_commit``: counts the callbacks a receiver call registers.
+- ``QuerySet.update``, ``bulk_create`` and ``bulk_update`` (and their ``a*`` twins, which only note
+  where they were awaited): after Django's method returns, when the model has ``pre_save`` or
+  ``post_save`` receivers, a ``bypassed_receivers`` event is added to each recording.
+
+Nothing here runs a query: the receivers of a model are read from ``Signal.receivers``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+import types
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model, QuerySet, signals
+from django.db.models.base import ModelBase
+from django.db.models.deletion import Collector
+from django.dispatch import dispatcher
+
+from signal_panel import _describe, recording
+from signal_panel.instrumentation.django_signals import receiver_entries
+from signal_panel.recording import ReceiverCall, Recording, _state
+
+__all__ = ["install"]
+
+_perf_ns = time.perf_counter_ns
+_MARK = "__signal_panel__"
+
+#: Distinct SQL texts remembered per receiver call; past it queries are still counted and timed.
+MAX_SHAPES = 200
+
+State = tuple[tuple[Recording, ReceiverCall | None], ...]
+
+# (class, attribute) -> the replacement, and what the attribute was when recording was last
+# switched on (Django's function, or another library's patch, which we then wrap).
+_recorded: dict[tuple[type, str], Any] = {}
+_baseline: dict[tuple[type, str], Any] = {}
+
+_EXECUTE = (CursorWrapper, "_execute_with_wrappers")
+_ON_COMMIT = (BaseDatabaseWrapper, "on_commit")
+_UPDATE = (QuerySet, "update")
+_BULK_CREATE = (QuerySet, "bulk_create")
+_BULK_UPDATE = (QuerySet, "bulk_update")
+_ASYNC = {"aupdate": "update", "abulk_create": "bulk_create", "abulk_update": "bulk_update"}
+
+# Django's own callers of QuerySet.update(): bulk_update() runs one update() per batch (reported
+# once, as bulk_update), and a delete()'s on_delete=SET_NULL/SET_DEFAULT sometimes does, sometimes
+# not (depending on whether the related rows were fetched); neither is reported as an update().
+_INTERNAL_UPDATE_CALLERS: frozenset[types.CodeType] = frozenset()
+
+# Where an a*() ORM method was awaited: the sync method runs in a worker thread whose stack holds
+# only asgiref's frames, so the call site is passed along in the context asgiref copies.
+_awaited_at: ContextVar[str | None] = ContextVar("signal_panel_awaited_at", default=None)
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+def _execute_with_wrappers(
+    self: CursorWrapper, sql: Any, params: Any, many: bool, executor: Any
+) -> Any:
+    for _recording, call in _state.get():
+        if call is not None:
+            # A query run from inside another query's wrappers already passes through ours.
+            if _record_query not in self.db.execute_wrappers:
+                with self.db.execute_wrapper(_record_query):
+                    return _baseline[_EXECUTE](self, sql, params, many, executor)
+            break
+    return _baseline[_EXECUTE](self, sql, params, many, executor)
+
+
+def _record_query(
+    execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
+) -> Any:
+    """The execute wrapper: runs the query as given and notes it on the current receiver calls."""
+    start = _perf_ns()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        _note_query(sql, _perf_ns() - start)
+
+
+def _note_query(sql: object, elapsed: int) -> None:
+    # The SQL text with its parameters left out (Django keeps them apart) is the query's shape.
+    shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
+    for _recording, call in _state.get():
+        if call is None:
+            continue
+        call.queries += 1
+        call.query_ns += elapsed
+        shapes = call.query_shapes
+        if shapes is None:
+            call.query_shapes = {shape: 1}
+        elif shape in shapes:
+            shapes[shape] += 1
+        elif len(shapes) < MAX_SHAPES:
+            shapes[shape] = 1
+
+
+# -- transaction.on_commit ---------------------------------------------------------------------
+
+
+def _on_commit(self: BaseDatabaseWrapper, func: Any, *args: Any, **kwargs: Any) -> Any:
+    if callable(func):
+        for _recording, call in _state.get():
+            if call is not None:
+                call.on_commit += 1
+    return _baseline[_ON_COMMIT](self, func, *args, **kwargs)
+
+
+# -- bulk operations ---------------------------------------------------------------------------
+
+
+def _update(self: QuerySet[Any], **kwargs: Any) -> Any:
+    rows = _baseline[_UPDATE](self, **kwargs)
+    state = _state.get()
+    if state and rows and sys._getframe(1).f_code not in _INTERNAL_UPDATE_CALLERS:
+        _report(state, "update", self.model, rows)
+    return rows
+
+
+def _bulk_create(self: QuerySet[Any], objs: Any, *args: Any, **kwargs: Any) -> Any:
+    created = _baseline[_BULK_CREATE](self, objs, *args, **kwargs)
+    state = _state.get()
+    if state:
+        try:
+            rows = len(created)
+        except Exception:
+            rows = 0
+        if rows:
+            _report(state, "bulk_create", self.model, rows)
+    return created
+
+
+def _bulk_update(self: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+    rows = _baseline[_BULK_UPDATE](self, *args, **kwargs)
+    state = _state.get()
+    if state and rows:
+        _report(state, "bulk_update", self.model, rows)
+    return rows
+
+
+def _make_async(name: str) -> Callable[..., Any]:
+    key = (QuerySet, name)
+
+    async def awaited(self: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        if not _state.get():
+            return await _baseline[key](self, *args, **kwargs)
+        token = _awaited_at.set(_callsite())
+        try:
+            return await _baseline[key](self, *args, **kwargs)
+        finally:
+            _awaited_at.reset(token)
+
+    return awaited
+
+
+def _callsite() -> str:
+    found = _describe.find_callsite(2)
+    return _describe.format_callsite(*found) if found is not None else ""
+
+
+def _save_receivers(model: type) -> list[tuple[str, str]]:
+    """``(signal, receiver name)`` of the live ``pre_save``/``post_save`` receivers that a save of
+    ``model`` would call, in Django's order, read from ``Signal.receivers`` (no side effects)."""
+    model_id = dispatcher._make_id(model)  # type: ignore[attr-defined]
+    found: list[tuple[str, str]] = []
+    for signal_name, signal in (("pre_save", signals.pre_save), ("post_save", signals.post_save)):
+        for lookup_key, receiver, _weak, _is_async in receiver_entries(signal):
+            if receiver is None:
+                continue
+            sender_key = lookup_key[1] if isinstance(lookup_key, tuple) else None
+            if sender_key == dispatcher.NONE_ID or sender_key == model_id:
+                found.append((signal_name, _describe.describe_receiver(receiver).name))
+    return found
+
+
+def _report(state: State, operation: str, model: object, rows: int) -> None:
+    """Add (or merge into) a ``bypassed_receivers`` event on each recording. Never raises."""
+    try:
+        if not isinstance(model, ModelBase) or not issubclass(model, Model):
+            return
+        if model._meta.app_label == "debug_toolbar":
+            return
+        receivers = _save_receivers(model)
+        if not receivers:
+            return
+        # Frames: _report, the replacement, then the caller of update()/bulk_*().
+        found = _describe.find_callsite(2)
+        callsite = _describe.format_callsite(*found) if found is not None else ""
+        if not callsite:
+            callsite = _awaited_at.get() or "?"
+        label = str(model._meta.label)
+        for recording_, call in state:
+            ignored = recording_.config.ignore_signals
+            wanted = [
+                (signal, name)
+                for signal, name in receivers
+                if f"django.db.models.signals.{signal}" not in ignored
+            ]
+            if wanted:
+                _add_event(recording_, call, operation, label, rows, wanted, callsite)
+    except Exception:
+        pass
+
+
+def _add_event(
+    recording_: Recording,
+    call: ReceiverCall | None,
+    operation: str,
+    label: str,
+    rows: int,
+    receivers: list[tuple[str, str]],
+    callsite: str,
+) -> None:
+    for event in reversed(recording_.events):
+        details = event.get("details", {})
+        if (
+            event.get("kind") == "bypassed_receivers"
+            and details.get("operation") == operation
+            and details.get("model") == label
+            and details.get("callsite") == callsite
+        ):
+            details["rows"] += rows
+            details["times"] += 1
+            event["message"] = _bypass_message(details)
+            return
+    names: list[str] = []
+    for _signal, name in receivers:
+        if name not in names:
+            names.append(name)
+    details = {
+        "operation": operation,
+        "model": label,
+        "rows": rows,
+        "times": 1,
+        "receivers": names,
+        "signals": sorted({signal for signal, _name in receivers}, reverse=True),
+        "callsite": callsite,
+        "inside": call.receiver_name if call is not None else None,
+        "start_ns": _perf_ns() - recording_.started_ns,
+    }
+    recording_.events.append(
+        {
+            "kind": "bypassed_receivers",
+            "message": _bypass_message(details),
+            "locations": [callsite],
+            "details": details,
+        }
+    )
+
+
+def _bypass_message(details: dict[str, Any]) -> str:
+    rows = details["rows"]
+    times = details["times"]
+    what = "row" if rows == 1 else "rows"
+    calls = "" if times == 1 else f" in {times} calls"
+    names = details["receivers"]
+    receivers = ("receiver " if len(names) == 1 else "receivers ") + ", ".join(names)
+    verb = "was" if len(names) == 1 else "were"
+    return (
+        f"{details['operation']}() of {rows} {details['model']} {what}{calls}: "
+        f"{'/'.join(details['signals'])} {receivers} {verb} not called"
+    )
+
+
+# -- the switch --------------------------------------------------------------------------------
+
+
+def _switch_on() -> None:
+    for key, replacement in _recorded.items():
+        cls, name = key
+        current = cls.__dict__[name]
+        if current is not replacement:
+            _baseline[key] = current
+            setattr(cls, name, replacement)
+
+
+def _switch_off() -> None:
+    for key, replacement in _recorded.items():
+        cls, name = key
+        # If another library patched over us meanwhile, its patch calls ours, which calls the
+        # baseline: leave it in place.
+        if cls.__dict__[name] is replacement:
+            setattr(cls, name, _baseline[key])
+
+
+def _wrapped(original: Any, replacement: Callable[..., Any]) -> Callable[..., Any]:
+    # Same name, docstring and attributes (``alters_data``, ``queryset_only``) as Django's.
+    wrapper = functools.wraps(original)(replacement)
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def install() -> None:
+    """Prepare the replacements and register the switch. Idempotent."""
+    global _INTERNAL_UPDATE_CALLERS
+    if _recorded:
+        return
+    _INTERNAL_UPDATE_CALLERS = frozenset(
+        code
+        for code in (
+            getattr(QuerySet.__dict__["bulk_update"], "__code__", None),
+            getattr(Collector.__dict__["delete"], "__code__", None),
+        )
+        if code is not None
+    )
+    replacements: dict[tuple[type, str], Callable[..., Any]] = {
+        _EXECUTE: _execute_with_wrappers,
+        _ON_COMMIT: _on_commit,
+        _UPDATE: _update,
+        _BULK_CREATE: _bulk_create,
+        _BULK_UPDATE: _bulk_update,
+    }
+    for name in _ASYNC:
+        replacements[(QuerySet, name)] = _make_async(name)
+    for (cls, name), replacement in replacements.items():
+        _recorded[(cls, name)] = _wrapped(cls.__dict__[name], replacement)
+    recording.register_switch(_switch_on, _switch_off)
+    # The findings that read what this module records.
+    from signal_panel import diagnostics
+
+    diagnostics.register()

@@ -1,0 +1,235 @@
+"""bypassed_receivers: QuerySet.update(), bulk_create() and bulk_update() skip the save signals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.models.signals import post_save, pre_save
+
+from signal_panel import record_signals
+from tests.testapp.models import Author, Book, Review, Tag
+
+pytestmark = pytest.mark.django_db
+
+HERE = "tests/test_diagnostics_bulk.py"
+
+
+def index_book(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def check_book(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def audit_everything(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def bulk_from_a_receiver(sender: Any, **kwargs: Any) -> None:
+    Book.objects.bulk_create([Book(title="from a receiver")])
+
+
+@pytest.fixture
+def book_receivers() -> Iterator[None]:
+    pre_save.connect(check_book, sender=Book, weak=False)
+    post_save.connect(index_book, sender=Book, weak=False)
+    yield
+    pre_save.disconnect(check_book, sender=Book)
+    post_save.disconnect(index_book, sender=Book)
+
+
+def line() -> str:
+    """``file:line`` of the caller's next line."""
+    return f"{HERE}:{sys._getframe(1).f_lineno + 1}"
+
+
+def bypasses(recording: Any) -> list[Any]:
+    return [p for p in recording.problems if p.kind == "bypassed_receivers"]
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_bulk_create_names_the_receivers_it_skipped() -> None:
+    with record_signals() as recording:
+        Book.objects.bulk_create([Book(title=f"t{i}") for i in range(120)])
+    [problem] = bypasses(recording)
+    assert problem.message == (
+        "bulk_create() of 120 testapp.Book rows: pre_save/post_save receivers "
+        "tests.test_diagnostics_bulk.check_book, tests.test_diagnostics_bulk.index_book "
+        "were not called"
+    )
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_the_call_site_is_where_the_bulk_operation_was_called() -> None:
+    with record_signals() as recording:
+        where = line()
+        Book.objects.bulk_create([Book(title="a")])
+    [problem] = bypasses(recording)
+    assert problem.locations == [
+        f"{where} in {test_the_call_site_is_where_the_bulk_operation_was_called.__qualname__}"
+    ]
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_update_is_reported_with_the_rows_it_changed() -> None:
+    Book.objects.bulk_create([Book(title="a"), Book(title="b"), Book(title="c")])
+    with record_signals() as recording:
+        Book.objects.filter(title__in=["a", "b"]).update(title="z")
+    [problem] = bypasses(recording)
+    assert problem.details["operation"] == "update"
+    assert problem.details["rows"] == 2
+    assert problem.message.startswith("update() of 2 testapp.Book rows:")
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_bulk_update_is_reported_once_not_per_batch() -> None:
+    books = Book.objects.bulk_create([Book(title=f"t{i}") for i in range(5)])
+    for book in books:
+        book.title = "changed"
+    with record_signals() as recording:
+        Book.objects.bulk_update(books, ["title"], batch_size=2)
+    [problem] = bypasses(recording)
+    assert problem.details["operation"] == "bulk_update"
+    assert problem.details["rows"] == 5
+    assert problem.details["times"] == 1
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_repeated_operations_from_one_line_are_one_problem() -> None:
+    Book.objects.bulk_create([Book(title="a"), Book(title="b")])
+    with record_signals() as recording:
+        for title in ("a", "b", "a"):
+            Book.objects.filter(title=title).update(title=title)
+    [problem] = bypasses(recording)
+    assert problem.details["times"] == 3
+    assert problem.details["rows"] == 3
+    assert "update() of 3 testapp.Book rows in 3 calls" in problem.message
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_an_update_that_changes_no_row_is_no_problem() -> None:
+    with record_signals() as recording:
+        Book.objects.filter(title="nothing").update(title="x")
+        Book.objects.bulk_create([])
+    assert bypasses(recording) == []
+
+
+def test_a_model_without_save_receivers_is_no_problem() -> None:
+    with record_signals() as recording:
+        Tag.objects.bulk_create([Tag(name="a")])
+        Tag.objects.update(name="b")
+    assert bypasses(recording) == []
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_receivers_of_other_models_are_not_listed() -> None:
+    with record_signals() as recording:
+        Author.objects.bulk_create([Author(name="a")])
+    assert bypasses(recording) == []
+
+
+def test_receivers_for_every_sender_are_listed() -> None:
+    post_save.connect(audit_everything, weak=False)
+    try:
+        with record_signals() as recording:
+            Tag.objects.bulk_create([Tag(name="a")])
+    finally:
+        post_save.disconnect(audit_everything)
+    [problem] = bypasses(recording)
+    assert problem.details["receivers"] == ["tests.test_diagnostics_bulk.audit_everything"]
+    assert problem.details["signals"] == ["post_save"]
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_ignored_signals_are_left_out(settings: Any) -> None:
+    settings.SIGNAL_PANEL = {"IGNORE_SIGNALS": ["django.db.models.signals.pre_save"]}
+    with record_signals() as recording:
+        Book.objects.bulk_create([Book(title="a")])
+    [problem] = bypasses(recording)
+    assert problem.details["receivers"] == ["tests.test_diagnostics_bulk.index_book"]
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_a_bulk_operation_in_a_receiver_names_the_receiver() -> None:
+    post_save.connect(bulk_from_a_receiver, sender=Author, weak=False)
+    try:
+        with record_signals() as recording:
+            Author.objects.create(name="a")
+    finally:
+        post_save.disconnect(bulk_from_a_receiver, sender=Author)
+    [problem] = bypasses(recording)
+    assert problem.details["inside"] == "tests.test_diagnostics_bulk.bulk_from_a_receiver"
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_removing_from_a_reverse_foreign_key_is_an_update() -> None:
+    author = Author.objects.create(name="a")
+    book = Book.objects.create(title="a", author=author)
+    with record_signals() as recording:
+        where = line()
+        author.book_set.remove(book)
+    [problem] = bypasses(recording)
+    assert problem.details["operation"] == "update"
+    assert problem.locations[0].startswith(where)
+
+
+def test_delete_setting_foreign_keys_to_null_is_not_reported() -> None:
+    post_save.connect(audit_everything, sender=Review, weak=False)
+    try:
+        book = Book.objects.create(title="a")
+        Review.objects.create(book=book)
+        with record_signals() as recording:
+            Book.objects.filter(pk=book.pk).delete()
+    finally:
+        post_save.disconnect(audit_everything, sender=Review)
+    assert Review.objects.get().book is None
+    assert bypasses(recording) == []
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_bulk_operations_return_what_they_return_without_recording() -> None:
+    plain_created = Book.objects.bulk_create([Book(title="a"), Book(title="b")])
+    plain_updated = Book.objects.filter(title="a").update(title="c")
+    for book in plain_created:
+        book.title = "d"
+    plain_bulk_updated = Book.objects.bulk_update(plain_created, ["title"])
+    with record_signals():
+        created = Book.objects.bulk_create([Book(title="a"), Book(title="b")])
+        updated = Book.objects.filter(title="a").update(title="c")
+        for book in created:
+            book.title = "e"
+        bulk_updated = Book.objects.bulk_update(created, ["title"])
+    assert [type(b) for b in created] == [type(b) for b in plain_created]
+    assert [b.title for b in created] == ["e", "e"]
+    assert all(book.pk is not None for book in created)
+    assert (updated, bulk_updated) == (plain_updated, plain_bulk_updated) == (1, 2)
+    assert sorted(Book.objects.values_list("title", flat=True)) == ["d", "d", "e", "e"]
+
+
+def test_the_replacements_keep_djangos_attributes() -> None:
+    from django.db.models import QuerySet
+
+    with record_signals():
+        methods = [QuerySet.update, QuerySet.bulk_create, QuerySet.bulk_update, QuerySet.aupdate]
+        assert all(getattr(method, "alters_data", False) for method in methods)
+        assert [method.__name__ for method in methods] == [
+            "update",
+            "bulk_create",
+            "bulk_update",
+            "aupdate",
+        ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("book_receivers")
+async def test_async_bulk_operations_are_reported_where_they_were_awaited() -> None:
+    with record_signals() as recording:
+        where = line()
+        await Book.objects.abulk_create([Book(title="a"), Book(title="b")])
+    [problem] = bypasses(recording)
+    assert problem.details["rows"] == 2
+    assert problem.locations[0].startswith(where)
