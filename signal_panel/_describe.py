@@ -335,7 +335,7 @@ def summarize(value: object, limit: int, _depth: int = 0, _seen: frozenset[int] 
             return _container(value, limit, _depth, _seen)
         text = repr(value)
     except Exception as exc:
-        return f"<{type(value).__qualname__} (repr failed: {type(exc).__name__})>"
+        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
     return _truncate(text, limit)
 
 

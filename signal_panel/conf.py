@@ -20,7 +20,10 @@ DEFAULTS: dict[str, Any] = {
     # Longest summary of one kwarg value or sender, in characters.
     "SUMMARY_LENGTH": 120,
     # Kwargs whose name matches this pattern (re.search) are masked.
-    "SECRET_PATTERN": r"(?i)pass|pwd|token|secret|key|auth|credential|session|cookie|signature|csrf",
+    "SECRET_PATTERN": (
+        r"(?i)(^|_)(pass|password|passwd|passphrase|pwd|token|secret|key|apikey|auth"
+        r"|authorization|credentials?|session|sessionid|cookie|signature|csrf)(\d*$|_)"
+    ),
     # Find the first frame outside Django and the libraries for each send.
     "CAPTURE_CALLSITE": True,
     # Dotted names of signals that are never recorded.

@@ -1,0 +1,301 @@
+"""Bad and unusual inputs: every kind of receiver, sender and kwarg is described safely."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import Signal
+from django.test import override_settings
+
+from signal_panel import record_signals
+from signal_panel._describe import describe_receiver, sender_label, summarize
+from tests.testapp.models import Author, Book
+from tests.testapp.signals import Hooks, book_published
+
+signal = Signal()
+
+
+@pytest.fixture(autouse=True)
+def _disconnect_all() -> Iterator[None]:
+    yield
+    signal.receivers.clear()
+    signal.sender_receivers_cache.clear()
+
+
+def record_one(receiver: Any, **connect: Any) -> tuple[Any, Any]:
+    """Connect ``receiver``, send once recording; return (responses, the ReceiverCall)."""
+    signal.connect(receiver, **connect)
+    with record_signals() as recording:
+        responses = signal.send(sender=None)
+    (call,) = recording.sends[0].calls
+    return responses, call
+
+
+def this_line() -> int:
+    frame = inspect.currentframe()
+    assert frame is not None and frame.f_back is not None
+    return frame.f_back.f_lineno
+
+
+def test_lambda_receiver() -> None:
+    receiver = lambda sender, **kwargs: "lambda result"  # noqa: E731
+    responses, call = record_one(receiver)
+    assert responses == [(receiver, "lambda result")]
+    assert call.receiver_name == "tests.test_describe.test_lambda_receiver.<locals>.<lambda>"
+    assert call.location.startswith("tests/test_describe.py:")
+
+
+def test_partial_receiver() -> None:
+    def handler(sender: Any, extra: int, **kwargs: Any) -> int:
+        return extra
+
+    receiver = functools.partial(handler, extra=7)
+    responses, call = record_one(receiver, weak=False)
+    assert responses == [(receiver, 7)]
+    assert call.receiver_name == (
+        "functools.partial(tests.test_describe.test_partial_receiver.<locals>.handler)"
+    )
+
+
+class Handler:
+    def on_signal(self, sender: Any, **kwargs: Any) -> str:
+        return "bound"
+
+    @staticmethod
+    def static(sender: Any, **kwargs: Any) -> str:
+        return "static"
+
+    def __call__(self, sender: Any, **kwargs: Any) -> str:
+        return "called"
+
+
+def test_bound_method_receiver() -> None:
+    handler = Handler()
+    responses, call = record_one(handler.on_signal)
+    assert responses == [(handler.on_signal, "bound")]
+    assert call.receiver_name == "tests.test_describe.Handler.on_signal"
+
+
+def test_static_method_receiver() -> None:
+    responses, call = record_one(Handler.static)
+    assert responses[0][1] == "static"
+    assert call.receiver_name == "tests.test_describe.Handler.static"
+
+
+def test_callable_instance_receiver() -> None:
+    handler = Handler()
+    responses, call = record_one(handler)
+    assert responses == [(handler, "called")]
+    assert call.receiver_name == "tests.test_describe.Handler.__call__"
+    assert call.location.startswith("tests/test_describe.py:")
+
+
+def test_builtin_receiver() -> None:
+    target: dict[str, Any] = {}
+    receiver = target.update
+    responses, call = record_one(receiver, weak=False)
+    assert responses[0][1] is None
+    assert set(target) == {"signal", "sender"}
+    assert call.receiver_name == "builtins.dict.update"
+    assert call.location == "<built-in>"
+
+
+def test_mock_receiver() -> None:
+    receiver = mock.Mock(name="on_save", return_value="mocked")
+    responses, call = record_one(receiver, weak=False)
+    assert responses == [(receiver, "mocked")]
+    assert receiver.call_count == 1
+    assert call.receiver_name == "<Mock name='on_save'>"
+    # Describing it did not create attributes on the mock.
+    assert receiver.mock_calls == [mock.call(signal=signal, sender=None)]
+
+
+def test_async_function_and_async_partial_receivers() -> None:
+    async def handler(sender: Any, value: int = 1, **kwargs: Any) -> int:
+        await asyncio.sleep(0)
+        return value
+
+    partial = functools.partial(handler, value=2)
+    signal.connect(handler)
+    signal.connect(partial, weak=False)
+    with record_signals() as recording:
+        responses = signal.send(sender=None)
+    assert responses == [(handler, 1), (partial, 2)]
+    calls = recording.sends[0].calls
+    assert [call.is_async for call in calls] == [True, True]
+    assert calls[1].receiver_name.startswith("functools.partial(")
+
+
+def test_a_receiver_whose_attributes_explode_is_still_named() -> None:
+    class Weird:
+        def __getattr__(self, name: str) -> Any:
+            return 42  # answers every attribute, __func__ and __self__ included
+
+        def __call__(self, sender: Any, **kwargs: Any) -> str:
+            return "weird"
+
+    receiver = Weird()
+    responses, call = record_one(receiver, weak=False)
+    assert responses == [(receiver, "weird")]
+    assert call.receiver_name.endswith("Weird.__call__")
+
+
+@pytest.mark.parametrize(
+    ("sender", "label"),
+    [
+        (None, "None"),
+        ("a string", "'a string'"),
+        (Author, "testapp.Author"),
+        (Handler, "tests.test_describe.Handler"),
+        (42, "42"),
+    ],
+)
+def test_sender_labels(sender: Any, label: str) -> None:
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(receiver)
+    with record_signals() as recording:
+        signal.send(sender=sender)
+    assert recording.sends[0].sender == label
+
+
+def test_a_model_instance_sender_is_labelled_without_str() -> None:
+    author = Author(name="never shown", pk=5)
+    assert sender_label(author, 100) == "<testapp.Author pk=5>"
+
+
+class BadRepr:
+    def __repr__(self) -> str:
+        raise ValueError("repr is broken")
+
+
+def test_kwargs_summaries_are_safe() -> None:
+    looped: list[Any] = [1, 2]
+    looped.append(looped)
+    nested: dict[str, Any] = {"a": 1}
+    nested["self"] = nested
+    with record_signals() as recording:
+        signal.send(
+            sender=None,
+            bad=BadRepr(),
+            huge="x" * 100_000,
+            looped=looped,
+            nested=nested,
+            data=b"\x00\x01" * 1000,
+            flag=True,
+            nothing=None,
+        )
+    kwargs = recording.sends[0].kwargs
+    assert kwargs["bad"] == "<BadRepr (repr failed: ValueError)>"
+    assert kwargs["huge"].endswith("… (100000 chars)")
+    assert len(kwargs["huge"]) < 200
+    assert kwargs["looped"] == "[1, 2, <recursive list>]"
+    assert kwargs["nested"] == "{'a': 1, 'self': <recursive dict>}"
+    assert kwargs["data"].endswith("… (2000 bytes)")
+    assert kwargs["flag"] == "True"
+    assert kwargs["nothing"] == "None"
+
+
+def test_secret_looking_kwargs_are_masked() -> None:
+    with record_signals() as recording:
+        signal.send(sender=None, password="hunter2", api_token="abc", username="ada")
+    assert recording.sends[0].kwargs == {
+        "password": "********",
+        "api_token": "********",
+        "username": "'ada'",
+    }
+
+
+@override_settings(SIGNAL_PANEL={"SECRET_PATTERN": r"^username$"})
+def test_the_secret_pattern_is_configurable() -> None:
+    with record_signals() as recording:
+        signal.send(sender=None, password="shown now", username="ada")
+    assert recording.sends[0].kwargs == {"password": "'shown now'", "username": "********"}
+
+
+@override_settings(SIGNAL_PANEL={"SUMMARY_LENGTH": 10})
+def test_summary_length_is_configurable() -> None:
+    with record_signals() as recording:
+        signal.send(sender=None, text="abcdefghijklmnop")
+    assert recording.sends[0].kwargs["text"] == "'abcdefghij'… (16 chars)"
+
+
+@pytest.mark.django_db
+def test_model_instances_are_summarised_without_queries_or_str(
+    django_assert_num_queries: Any,
+) -> None:
+    author = Author.objects.create(name="Ada")
+    book = Book.objects.create(title="<script>alert(1)</script>", author=author)
+    fresh = Book.objects.get(pk=book.pk)  # its author is not loaded: reading it would query
+    with django_assert_num_queries(0), record_signals() as recording:
+        book_published.send(sender=Book, book=fresh, author=author, books=Book.objects.all())
+        kwargs = recording.sends[0].kwargs
+    assert kwargs["book"] == f"<testapp.Book pk={book.pk}>"
+    assert kwargs["author"] == f"<testapp.Author pk={author.pk}>"
+    assert kwargs["books"] == "<QuerySet of testapp.Book>"
+
+
+@pytest.mark.django_db
+def test_pre_save_shows_the_primary_key_the_instance_had_when_sent() -> None:
+    with record_signals() as recording:
+        Author.objects.create(name="Ada")
+    pre, post = [s for s in recording.sends if s.signal in (pre_save, post_save)]
+    assert pre.kwargs["instance"] == "<testapp.Author pk=None>"
+    assert post.kwargs["instance"].startswith("<testapp.Author pk=")
+    assert post.kwargs["instance"] != "<testapp.Author pk=None>"
+    assert post.kwargs["created"] == "True"
+
+
+def test_signal_names() -> None:
+    local = Signal()
+    with record_signals() as recording:
+        for each in (post_save, book_published, Hooks.audited, local):
+            each.send(sender=None)
+    assert [send.signal_name for send in recording.sends[:3]] == [
+        "django.db.models.signals.post_save",
+        "tests.testapp.signals.book_published",
+        "tests.testapp.signals.Hooks.audited",
+    ]
+    assert recording.sends[3].signal_name.startswith("<Signal at 0x")
+    assert recording.sends[3].signal_name.endswith("from tests.test_describe>")
+
+
+def test_callsite_is_the_line_that_sent() -> None:
+    with record_signals() as recording:
+        line = this_line() + 1
+        signal.send(sender=None)
+    assert recording.sends[0].callsite == (
+        f"tests/test_describe.py:{line} in test_callsite_is_the_line_that_sent"
+    )
+
+
+@pytest.mark.django_db
+def test_callsite_of_a_model_save_is_the_line_that_saved() -> None:
+    with record_signals() as recording:
+        line = this_line() + 1
+        Author.objects.create(name="Ada")
+    callsites = {send.callsite for send in recording.sends}
+    assert callsites == {
+        f"tests/test_describe.py:{line} in test_callsite_of_a_model_save_is_the_line_that_saved"
+    }
+
+
+def test_describers_never_raise_on_hostile_objects() -> None:
+    class Hostile:
+        def __repr__(self) -> str:
+            raise SystemError("repr")
+
+        def __len__(self) -> int:
+            raise RuntimeError("len")
+
+    hostile = Hostile()
+    assert summarize(hostile, 50) == "<Hostile (repr failed: SystemError)>"
+    assert describe_receiver(hostile).name.endswith("Hostile object>")
