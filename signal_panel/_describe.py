@@ -196,6 +196,8 @@ def _describe_other(receiver: object, depth: int) -> ReceiverInfo:
             info = ReceiverInfo(name=name, location=location, logical_key=("class", name))
             _remember(receiver, info)
         return info
+    if not callable(receiver):
+        return _fallback(receiver)
     # A callable object: name it after its class, place it at its __call__.
     info = _receiver_cache.get(kind)
     if info is None:
