@@ -17,6 +17,10 @@ Memory: bytes per recorded receiver call, measured with tracemalloc while a reco
 
 The same variants and targets are then measured for blinker's ``Signal.send`` (``ideal`` being a
 copy of blinker's send loop with the same two clock readings and one tuple).
+
+Queries: the cost per SQL query run inside a receiver call, plain vs. recording (counted, timed
+and its SQL text kept on the call). The rows above have no queries, so they are the targets' proof
+that the database recording adds nothing to a send.
 """
 
 from __future__ import annotations
@@ -222,6 +226,58 @@ def memory_per_call(receivers: int, sends: int = 2000, library: str = "django") 
     return (after - before) / calls
 
 
+QUERIES = 500  # queries per timed batch, all run by one receiver call
+
+
+def query_cost(rounds: int) -> dict[tuple[str, str], float]:
+    """Seconds per query run inside a receiver call, not recording vs. recording (the query is
+    counted, timed and its SQL text kept on the call), median of interleaved rounds."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from signal_panel import record_signals
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    cursor = connection.cursor()
+    queries: dict[str, Callable[[], Any]] = {
+        'cursor.execute("SELECT 1")': lambda: cursor.execute("SELECT 1"),
+        "User.objects.filter(pk=1).exists()": lambda: User.objects.filter(pk=1).exists(),
+    }
+    timings: list[float] = []
+    signal = Signal()
+
+    def run_queries(sender: Any, query: Callable[[], Any], **kwargs: Any) -> None:
+        start = time.perf_counter()
+        for _ in range(QUERIES):
+            query()
+        timings.append((time.perf_counter() - start) / QUERIES)
+
+    signal.connect(run_queries, weak=False)
+    results: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for name, query in queries.items():
+            Signal.send = VANILLA_SEND  # type: ignore[method-assign]
+            signal.send(sender=None, query=query)
+            results.setdefault((name, "plain"), []).append(timings.pop())
+            with record_signals() as recording:
+                signal.send(sender=None, query=query)
+            assert recording.calls[0].queries == QUERIES
+            results.setdefault((name, "recording"), []).append(timings.pop())
+    return {key: statistics.median(values) for key, values in results.items()}
+
+
+def report_queries(rounds: int) -> None:
+    medians = query_cost(rounds)
+    print("\nSQL queries run by a receiver (SQLite in memory), per query")
+    print(f"{'query':<36} {'plain ns':>9}  {'recording ns':>12}  {'added ns':>8}")
+    for name in dict.fromkeys(name for name, _variant in medians):
+        plain, recorded = medians[(name, "plain")], medians[(name, "recording")]
+        print(
+            f"{name:<36} {plain * 1e9:>9.0f}  {recorded * 1e9:>12.0f}  "
+            f"{(recorded - plain) * 1e9:>8.0f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -232,6 +288,7 @@ def main() -> None:
         if library == "blinker":
             print(f"\nblinker {version('blinker')}")
         report(library, args.rounds, failed)
+    report_queries(args.rounds)
     if failed:
         print("\nMissed targets: " + "; ".join(failed))
 

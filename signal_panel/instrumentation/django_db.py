@@ -6,8 +6,10 @@ an idle process runs Django's code untouched. Each replacement calls Django's fu
 same arguments and returns what it returns:
 
 - ``CursorWrapper._execute_with_wrappers``: when the context is running a recorded receiver call,
-  the query runs under ``connection.execute_wrapper(_record_query)``, the innermost wrapper, which
-  counts and times it on that call. Every cursor of every database alias goes through it.
+  ``_record_query`` is installed as an execute wrapper for that one query, the way
+  ``connection.execute_wrapper()`` installs one (appended last, so it is the innermost wrapper and
+  times the database alone; popped afterwards). It counts and times the query on that call. Every
+  cursor of every database alias goes through it.
 - ``BaseDatabaseWrapper.on_commit``: counts the callbacks a receiver call registers.
 - ``QuerySet.update``, ``bulk_create`` and ``bulk_update`` (and their ``a*`` twins, which only note
   where they were awaited): after Django's method returns, when the model has ``pre_save`` or
@@ -77,10 +79,16 @@ def _execute_with_wrappers(
 ) -> Any:
     for _recording, call in _state.get():
         if call is not None:
+            wrappers = self.db.execute_wrappers
             # A query run from inside another query's wrappers already passes through ours.
-            if _record_query not in self.db.execute_wrappers:
-                with self.db.execute_wrapper(_record_query):
+            if _record_query not in wrappers:
+                # What ``connection.execute_wrapper(_record_query)`` does, inlined: its
+                # generator-based context manager costs more than the rest of the recording.
+                wrappers.append(_record_query)
+                try:
                     return _baseline[_EXECUTE](self, sql, params, many, executor)
+                finally:
+                    wrappers.pop()
             break
     return _baseline[_EXECUTE](self, sql, params, many, executor)
 
@@ -93,24 +101,21 @@ def _record_query(
     try:
         return execute(sql, params, many, context)
     finally:
-        _note_query(sql, _perf_ns() - start)
-
-
-def _note_query(sql: object, elapsed: int) -> None:
-    # The SQL text with its parameters left out (Django keeps them apart) is the query's shape.
-    shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
-    for _recording, call in _state.get():
-        if call is None:
-            continue
-        call.queries += 1
-        call.query_ns += elapsed
-        shapes = call.query_shapes
-        if shapes is None:
-            call.query_shapes = {shape: 1}
-        elif shape in shapes:
-            shapes[shape] += 1
-        elif len(shapes) < MAX_SHAPES:
-            shapes[shape] = 1
+        elapsed = _perf_ns() - start
+        # The SQL text with its parameters left out (Django keeps them apart) is its shape.
+        shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
+        for _recording, call in _state.get():
+            if call is not None:
+                work = call._database()
+                work.queries += 1
+                work.query_ns += elapsed
+                shapes = work.query_shapes
+                if shapes is None:
+                    work.query_shapes = {shape: 1}
+                elif shape in shapes:
+                    shapes[shape] += 1
+                elif len(shapes) < MAX_SHAPES:
+                    shapes[shape] = 1
 
 
 # -- transaction.on_commit ---------------------------------------------------------------------
@@ -120,7 +125,7 @@ def _on_commit(self: BaseDatabaseWrapper, func: Any, *args: Any, **kwargs: Any) 
     if callable(func):
         for _recording, call in _state.get():
             if call is not None:
-                call.on_commit += 1
+                call._database().on_commit += 1
     return _baseline[_ON_COMMIT](self, func, *args, **kwargs)
 
 
