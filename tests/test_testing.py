@@ -1,0 +1,381 @@
+"""Signal assertions for tests: ``signal_panel.testing``."""
+
+from __future__ import annotations
+
+import dataclasses
+import unittest
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import Signal
+from django.test import TestCase
+
+from signal_panel import Recording, record_signals
+from signal_panel.conf import Config, get_config
+from signal_panel.testing import (
+    SignalAssertionError,
+    SignalAssertionsMixin,
+    SignalRecording,
+    assert_no_problems,
+    assert_not_received,
+    assert_not_sent,
+    assert_received,
+    assert_sent,
+)
+from tests.testapp.models import Author, Book, Tag
+
+pytestmark = pytest.mark.django_db
+
+placed = Signal()
+
+
+def _config(**changes: Any) -> Config:
+    # A threshold no call reaches: whether a test passes must not depend on the machine's speed.
+    changes.setdefault("slow_receiver_ns", 10**12)
+    return dataclasses.replace(get_config(), **changes)
+
+
+def add_book(sender: Any, instance: Author, created: bool, **kwargs: Any) -> None:
+    if created:
+        Book.objects.create(title="First", author=instance)
+
+
+def reject(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("rejected")
+
+
+class Auditor:
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def on_placed(self, sender: Any, **kwargs: Any) -> None:
+        self.seen.append(sender)
+
+
+@pytest.fixture
+def author_receiver() -> Iterator[None]:
+    post_save.connect(add_book, sender=Author, weak=False, dispatch_uid="test_testing.add_book")
+    yield
+    post_save.disconnect(sender=Author, dispatch_uid="test_testing.add_book")
+
+
+@pytest.fixture
+def rejecting_receiver() -> Iterator[None]:
+    placed.connect(reject, weak=False, dispatch_uid="test_testing.reject")
+    yield
+    placed.disconnect(dispatch_uid="test_testing.reject")
+
+
+@pytest.fixture
+def saved_author(author_receiver: None) -> Recording:
+    with record_signals(_config()) as recording:
+        Author.objects.create(name="Ann")
+    return recording
+
+
+def _message(check: Any, *args: Any, **kwargs: Any) -> str:
+    with pytest.raises(SignalAssertionError) as caught:
+        check(*args, **kwargs)
+    return str(caught.value)
+
+
+# -- assert_sent --------------------------------------------------------------------------------
+
+
+def test_assert_sent_passes_when_the_model_class_sent_the_signal(saved_author: Recording) -> None:
+    assert_sent(saved_author, post_save, sender=Author)
+
+
+def test_assert_sent_counts_sends_made_inside_receivers(saved_author: Recording) -> None:
+    assert_sent(saved_author, post_save, times=2)
+
+
+def test_assert_sent_accepts_the_signal_by_its_dotted_name(saved_author: Recording) -> None:
+    assert_sent(saved_author, "django.db.models.signals.post_save", sender=Book, times=1)
+
+
+def test_assert_sent_fails_when_the_signal_was_not_sent(saved_author: Recording) -> None:
+    message = _message(assert_sent, saved_author, pre_delete)
+
+    assert message.splitlines()[0] == (
+        "Expected django.db.models.signals.pre_delete to be sent; it was not sent."
+    )
+
+
+def test_assert_sent_fails_on_a_wrong_count_and_shows_the_tree(saved_author: Recording) -> None:
+    message = _message(assert_sent, saved_author, post_save, sender=Author, times=2)
+    lines = message.splitlines()
+
+    assert lines[0] == (
+        "Expected django.db.models.signals.post_save with sender=testapp.Author to be sent "
+        "2 times; it was sent 1 time."
+    )
+    assert lines[1] == "It was sent with other senders: testapp.Book (1)."
+    assert lines[2:4] == ["", "What was recorded:"]
+    assert lines[4].startswith("Signals: 8 sends, 1 receiver call (")
+    assert any(line.startswith("post_save(sender=testapp.Author, instance=") for line in lines)
+    assert any(line.startswith("└─ tests.test_testing.add_book  ") for line in lines)
+    assert lines[-1] == "No problems found."
+
+
+def test_assert_sent_with_times_zero_passes_when_not_sent(saved_author: Recording) -> None:
+    assert_sent(saved_author, pre_delete, times=0)
+
+
+def test_assert_sent_matches_a_plain_object_sender_by_its_summary() -> None:
+    with record_signals(_config()) as recording:
+        placed.send(sender="checkout")
+
+    assert_sent(recording, placed, sender="checkout", times=1)
+
+
+def test_assert_sent_rejects_a_negative_count(saved_author: Recording) -> None:
+    with pytest.raises(TypeError, match="times must be None or a non-negative int"):
+        assert_sent(saved_author, post_save, times=-1)
+
+
+# -- assert_not_sent ----------------------------------------------------------------------------
+
+
+def test_assert_not_sent_passes_for_a_signal_not_sent(saved_author: Recording) -> None:
+    assert_not_sent(saved_author, pre_delete)
+
+
+def test_assert_not_sent_passes_for_another_sender(saved_author: Recording) -> None:
+    assert_not_sent(saved_author, post_save, sender=Tag)
+
+
+def test_assert_not_sent_fails_with_where_it_was_sent(saved_author: Recording) -> None:
+    message = _message(assert_not_sent, saved_author, post_save, sender=Book)
+    lines = message.splitlines()
+
+    assert lines[0] == (
+        "Expected django.db.models.signals.post_save with sender=testapp.Book not to be sent; "
+        "it was sent 1 time."
+    )
+    assert lines[1].startswith("First sent at tests/test_testing.py:")
+    assert lines[1].endswith(" in add_book.")
+    assert "What was recorded:" in lines
+
+
+# -- assert_received ----------------------------------------------------------------------------
+
+
+def test_assert_received_passes_for_a_called_receiver(saved_author: Recording) -> None:
+    assert_received(saved_author, add_book, times=1)
+
+
+def test_assert_received_matches_bound_methods_of_any_instance() -> None:
+    first, second = Auditor(), Auditor()
+    placed.connect(first.on_placed, dispatch_uid="test_testing.first")
+    placed.connect(second.on_placed, dispatch_uid="test_testing.second")
+    try:
+        with record_signals(_config()) as recording:
+            placed.send(sender=None)
+    finally:
+        placed.disconnect(dispatch_uid="test_testing.first")
+        placed.disconnect(dispatch_uid="test_testing.second")
+
+    assert_received(recording, Auditor().on_placed, times=2)
+
+
+def test_assert_received_can_be_limited_to_a_signal_and_sender(saved_author: Recording) -> None:
+    assert_received(saved_author, add_book, signal=post_save, sender=Book, times=0)
+    assert_received(saved_author, add_book, signal=post_save, sender=Author, times=1)
+
+
+def test_assert_received_fails_on_a_wrong_count_and_shows_the_tree(
+    saved_author: Recording,
+) -> None:
+    message = _message(assert_received, saved_author, add_book, times=3)
+    lines = message.splitlines()
+
+    assert (
+        lines[0]
+        == "Expected tests.test_testing.add_book to be called 3 times; it was called 1 time."
+    )
+    assert "What was recorded:" in lines
+    assert any(line.startswith("└─ tests.test_testing.add_book  ") for line in lines)
+
+
+def test_assert_received_says_how_often_it_was_called_elsewhere(saved_author: Recording) -> None:
+    message = _message(assert_received, saved_author, add_book, sender=Book)
+
+    assert message.splitlines()[:2] == [
+        "Expected tests.test_testing.add_book to be called with sender=testapp.Book; "
+        "it was not called.",
+        "It was called 1 time in all.",
+    ]
+
+
+def test_assert_received_counts_calls_that_raised(rejecting_receiver: None) -> None:
+    with record_signals(_config()) as recording:
+        placed.send_robust(sender=None)
+
+    assert_received(recording, reject, signal=placed, times=1)
+
+
+# -- assert_not_received ------------------------------------------------------------------------
+
+
+def test_assert_not_received_passes_for_a_receiver_not_called(saved_author: Recording) -> None:
+    assert_not_received(saved_author, reject)
+
+
+def test_assert_not_received_fails_naming_the_send(saved_author: Recording) -> None:
+    message = _message(assert_not_received, saved_author, add_book)
+
+    assert message.splitlines()[0] == (
+        "Expected tests.test_testing.add_book not to be called; it was called 1 time, first by "
+        "django.db.models.signals.post_save from sender testapp.Author."
+    )
+
+
+# -- assert_no_problems -------------------------------------------------------------------------
+
+
+def test_assert_no_problems_passes_for_a_clean_recording(saved_author: Recording) -> None:
+    assert_no_problems(saved_author)
+
+
+def test_assert_no_problems_lists_the_problems_then_the_tree(rejecting_receiver: None) -> None:
+    with record_signals(_config()) as recording:
+        placed.send_robust(sender=None)
+
+    lines = _message(assert_no_problems, recording).splitlines()
+
+    assert lines[0] == "Expected no signal problems; found 1 signal problem:"
+    assert lines[1] == (
+        "  swallowed_error: tests.test_testing.placed.send_robust() swallowed "
+        "ValueError: rejected raised by tests.test_testing.reject"
+    )
+    assert lines[2:4] == ["", "What was recorded:"]
+    assert "└─ tests.test_testing.reject  " in "\n".join(lines)
+
+
+def test_assert_no_problems_ignores_the_kinds_it_is_told_to(rejecting_receiver: None) -> None:
+    with record_signals(_config()) as recording:
+        placed.send_robust(sender=None)
+
+    assert_no_problems(recording, ignore=["swallowed_error"])
+
+
+def test_slow_receivers_are_problems_unless_ignored(saved_author: Recording) -> None:
+    with record_signals(_config(slow_receiver_ns=0)) as recording:
+        Author.objects.create(name="Bea")
+
+    with pytest.raises(SignalAssertionError, match="slow_receiver"):
+        assert_no_problems(recording)
+    assert_no_problems(recording, ignore=["slow_receiver"])
+
+
+def test_a_truncated_recording_is_mentioned_in_the_message(author_receiver: None) -> None:
+    with record_signals(_config(max_calls=1)) as recording:
+        Author.objects.create(name="Ann")
+        Author.objects.create(name="Bea")
+
+    message = _message(assert_sent, recording, pre_delete)
+
+    assert message.splitlines()[1] == (
+        "The recording reached MAX_CALLS: sends and calls past it were not stored."
+    )
+
+
+# -- SignalRecording ----------------------------------------------------------------------------
+
+
+def test_signal_recording_offers_the_assertions_as_methods(saved_author: Recording) -> None:
+    signals = SignalRecording(saved_author)
+
+    signals.assert_sent(post_save, sender=Author, times=1)
+    signals.assert_not_sent(pre_delete)
+    signals.assert_received(add_book, times=1)
+    signals.assert_not_received(reject)
+    signals.assert_no_problems()
+    with pytest.raises(SignalAssertionError):
+        signals.assert_sent(pre_delete)
+
+
+def test_signal_recording_shows_the_recording(saved_author: Recording) -> None:
+    signals = SignalRecording(saved_author)
+
+    assert signals.sends == saved_author.sends
+    assert (
+        signals.format_tree(color=False).splitlines()[1:]
+        == (saved_author.format_tree(color=False).splitlines()[1:])
+    )
+
+
+def test_the_functions_accept_a_signal_recording(saved_author: Recording) -> None:
+    assert_sent(SignalRecording(saved_author), post_save, sender=Book, times=1)
+
+
+def test_a_signal_assertion_error_is_an_assertion_error() -> None:
+    assert issubclass(SignalAssertionError, AssertionError)
+
+
+# -- the unittest mixin -------------------------------------------------------------------------
+
+
+class MixinTests(SignalAssertionsMixin, TestCase):
+    """Django's TestCase with the mixin, on the test database."""
+
+    def setUp(self) -> None:
+        post_save.connect(add_book, sender=Author, weak=False, dispatch_uid="test_testing.mixin")
+        self.addCleanup(post_save.disconnect, sender=Author, dispatch_uid="test_testing.mixin")
+
+    def _record(self) -> Recording:
+        with record_signals(_config()) as recording:
+            Author.objects.create(name="Ann")
+        return recording
+
+    def test_assertions_pass(self) -> None:
+        recording = self._record()
+
+        self.assertSignalSent(recording, post_save, sender=Author, times=1)
+        self.assertSignalNotSent(recording, pre_delete)
+        self.assertSignalReceived(recording, add_book, signal=post_save, times=1)
+        self.assertSignalNotReceived(recording, reject)
+        self.assertNoSignalProblems(recording)
+
+    def test_a_failure_is_the_test_cases_failure_with_the_tree(self) -> None:
+        recording = self._record()
+
+        with pytest.raises(self.failureException) as caught:
+            self.assertSignalSent(recording, post_save, sender=Author, times=3)
+
+        message = str(caught.value)
+        assert message.startswith("Expected django.db.models.signals.post_save")
+        assert "\n└─ tests.test_testing.add_book  " in message
+
+    def test_each_assertion_can_fail(self) -> None:
+        recording = self._record()
+        failures = [
+            lambda: self.assertSignalSent(recording, pre_delete),
+            lambda: self.assertSignalNotSent(recording, post_save),
+            lambda: self.assertSignalReceived(recording, reject),
+            lambda: self.assertSignalNotReceived(recording, add_book),
+        ]
+        for failure in failures:
+            with self.subTest(failure=failure), pytest.raises(self.failureException):
+                failure()
+
+
+class _CustomFailure(Exception):
+    pass
+
+
+class _CustomCase(SignalAssertionsMixin, unittest.TestCase):
+    failureException = _CustomFailure
+
+    def runTest(self) -> None:  # pragma: no cover - never run, only instantiated
+        pass
+
+
+def test_the_mixin_fails_with_the_test_cases_failure_exception(saved_author: Recording) -> None:
+    case = _CustomCase()
+
+    with pytest.raises(_CustomFailure, match="What was recorded:"):
+        case.assertSignalSent(saved_author, pre_delete)
