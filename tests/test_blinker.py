@@ -767,6 +767,24 @@ def test_list_receivers_marks_a_sender_filter(signal: blinker.Signal) -> None:
     assert row["sender_filter"] is True
 
 
+def test_list_receivers_names_a_string_sender(signal: blinker.Signal) -> None:
+    signal.connect(on_order, sender="shop")
+    [row] = _blinker_library().list_receivers(signal)
+    assert row["sender"] == "'shop'"
+
+
+def test_list_receivers_names_a_class_sender(signal: blinker.Signal) -> None:
+    signal.connect(on_order, sender=Author)
+    [row] = _blinker_library().list_receivers(signal)
+    assert row["sender"] == "testapp.Author"
+
+
+def test_list_receivers_names_no_sender_for_any_sender(signal: blinker.Signal) -> None:
+    signal.connect(on_order)
+    [row] = _blinker_library().list_receivers(signal)
+    assert row["sender"] == ""
+
+
 def test_list_receivers_marks_an_async_receiver(signal: blinker.Signal) -> None:
     signal.connect(async_on_order)
     [row] = _blinker_library().list_receivers(signal)

@@ -377,6 +377,23 @@ def _wrap_init(original: Callable[..., Any]) -> Callable[..., Any]:
 # -- the registry ------------------------------------------------------------------------------
 
 
+def _sender_text(signal: Signal, sender_ids: set[Any]) -> str:
+    """Labels of the senders a receiver is limited to: those blinker holds a weak reference to,
+    and string senders (their id is the string itself); other ids say nothing readable."""
+    weak_senders = getattr(signal, "_weak_senders", None)
+    labels = []
+    for sender_id in sender_ids:
+        ref = weak_senders.get(sender_id) if isinstance(weak_senders, dict) else None
+        sender = ref() if isinstance(ref, weakref.ref) else None
+        if sender is not None:
+            labels.append(_describe.sender_label(sender, 80))
+        elif isinstance(sender_id, str):
+            labels.append(_describe.summarize(sender_id, 80))
+        else:
+            labels.append("?")
+    return ", ".join(sorted(labels))
+
+
 def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
     rows = []
     for receiver_id, entry in list(signal.receivers.items()):
@@ -397,13 +414,15 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
             info = _describe.describe_receiver(receiver)
             name, definition = info.name, info.location
             is_async = iscoroutinefunction(receiver)
+        limited = senders is not None and _ANY_ID not in senders
         rows.append(
             {
                 "receiver": name,
                 "definition": definition,
                 "connected_at": connection.location if connection else None,
                 "dispatch_uid": None,
-                "sender_filter": senders is not None and _ANY_ID not in senders,
+                "sender_filter": limited,
+                "sender": _sender_text(signal, senders) if limited and senders else "",
                 "weak": weak,
                 "is_async": is_async,
                 "dead": receiver is None,
