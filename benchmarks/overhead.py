@@ -192,7 +192,8 @@ def measure(
         if variant == "recording":
             with record_signals() as recording:
                 seconds = time_batch(send)
-            assert len(recording.sends) == BATCH and not recording.truncated
+            assert len(recording.sends) == BATCH
+            assert not recording.truncated
             return seconds
         raise ValueError(variant)
 
