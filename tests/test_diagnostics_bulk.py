@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models.signals import post_save, pre_save
 
 from signal_panel import record_signals
@@ -208,6 +209,16 @@ def test_bulk_operations_return_what_they_return_without_recording() -> None:
     assert all(book.pk is not None for book in created)
     assert (updated, bulk_updated) == (plain_updated, plain_bulk_updated) == (1, 2)
     assert sorted(Book.objects.values_list("title", flat=True)) == ["d", "d", "e", "e"]
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_bulk_operations_raise_what_they_raise_without_recording() -> None:
+    with pytest.raises(FieldDoesNotExist) as plain:
+        Book.objects.update(no_such_field=1)
+    with record_signals() as recording, pytest.raises(FieldDoesNotExist) as recorded:
+        Book.objects.update(no_such_field=1)
+    assert str(recorded.value) == str(plain.value)
+    assert bypasses(recording) == []
 
 
 def test_the_replacements_keep_djangos_attributes() -> None:

@@ -190,6 +190,19 @@ def test_a_query_run_from_another_wrapper_is_counted_once() -> None:
     assert only_call(recording, "count_books").queries == 4
 
 
+def test_executemany_counts_as_one_query() -> None:
+    def insert_many(sender: Any, **kwargs: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO testapp_tag (name) VALUES (%s)", [("a",), ("b",), ("c",)]
+            )
+
+    with connected(insert_many, sender=Author), record_signals() as recording:
+        Author.objects.create(name="a")
+    assert only_call(recording, "insert_many").queries == 1
+    assert Tag.objects.count() == 3
+
+
 def test_results_of_queries_are_the_same_while_recording() -> None:
     Book.objects.bulk_create([Book(title=f"t{i}") for i in range(3)])
     plain = list(Book.objects.order_by("title").values_list("title", flat=True))
