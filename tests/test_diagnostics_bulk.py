@@ -145,6 +145,19 @@ def test_receivers_for_every_sender_are_listed() -> None:
     assert problem.details["signals"] == ["post_save"]
 
 
+def test_many_to_many_add_writes_its_through_rows_without_a_problem() -> None:
+    post_save.connect(audit_everything, weak=False)
+    try:
+        book = Book.objects.create(title="a")
+        tag = Tag.objects.create(name="t")
+        with record_signals() as recording:
+            book.tags.add(tag)  # bulk_create() of Book.tags.through rows; m2m_changed is sent
+    finally:
+        post_save.disconnect(audit_everything)
+    assert list(book.tags.all()) == [tag]
+    assert bypasses(recording) == []
+
+
 @pytest.mark.usefixtures("book_receivers")
 def test_ignored_signals_are_left_out(settings: Any) -> None:
     settings.SIGNAL_PANEL = {"IGNORE_SIGNALS": ["django.db.models.signals.pre_save"]}

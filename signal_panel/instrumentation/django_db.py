@@ -201,7 +201,9 @@ def _report(state: State, operation: str, model: object, rows: int) -> None:
     try:
         if not isinstance(model, ModelBase) or not issubclass(model, Model):
             return
-        if model._meta.app_label == "debug_toolbar":
+        # The toolbar's own models are not the user's; auto-created many-to-many through models
+        # are written by add()/set(), which send m2m_changed instead.
+        if model._meta.app_label == "debug_toolbar" or model._meta.auto_created:
             return
         receivers = _save_receivers(model)
         if not receivers:
