@@ -1,0 +1,658 @@
+"""Turning a :class:`~signal_panel.recording.Recording` into the panel's stats: plain JSON data.
+
+Everything the panel's template shows is computed here, after the request: grouping, naming,
+formatting, CSS classes, flags such as ``is_slow``. The result holds only dicts, lists, str, int,
+float, bool and None, because the toolbar keeps it in its store as JSON and may render the panel
+from there later, in another process (the history panel, ``DatabaseStore``).
+
+Size: a recording holds up to ``MAX_CALLS`` (10,000 by default) receiver calls. Alike sends that
+nothing happened in (``post_init`` for every row loaded, the same receivers running for each object
+saved in a loop) fold into one row with a count, and the timeline stops after
+:data:`TIMELINE_ROWS` rows, saying how much it left out; the problems and the by-receiver table
+always cover every stored call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from signal_panel import registry
+from signal_panel.problems import KINDS
+
+if TYPE_CHECKING:
+    from signal_panel.problems import Problem
+    from signal_panel.recording import ReceiverCall, Recording, Send
+
+__all__ = ["TIMELINE_ROWS", "empty_stats", "panel_stats", "registry_stats"]
+
+#: Most rows the timeline renders (sends, folded runs and receiver calls together).
+TIMELINE_ROWS = 1000
+#: Alike sends with no receivers fold into one row from this many on.
+FOLD_QUIET_SENDS = 3
+#: Alike sends whose receivers all returned (and sent nothing) fold from this many on.
+FOLD_BUSY_SENDS = 10
+#: Places in the timeline listed per problem.
+TARGETS_PER_PROBLEM = 5
+#: Receiver names shown at each end of a long recursion chain.
+CHAIN_ENDS = 4
+#: Deepest indentation step the stylesheet has a class for (``spI0`` to ``spI24``).
+MAX_INDENT = 24
+# Numbers the timeline only displays are kept as text: the template renders text faster than it
+# localises numbers, and the timeline has many rows.
+_INDENTS = [str(step) for step in range(MAX_INDENT + 1)]
+
+
+def _ms(ns: int) -> str:
+    """Milliseconds for people: three decimals below 1 ms, where receivers usually are."""
+    ms = ns / 1e6
+    if ms < 1:
+        return f"{ms:.3f}"
+    if ms < 1000:
+        return f"{ms:.2f}"
+    return f"{ms:,.0f}"
+
+
+def _short_signal(name: str, library: str) -> str:
+    """``post_save`` for ``django.db.models.signals.post_save``; blinker names are kept whole."""
+    if library == "django" and not name.startswith("<"):
+        return name.rsplit(".", 1)[-1]
+    return name
+
+
+def _short_receiver(name: str) -> str:
+    """``audit`` for ``myapp.receivers.audit``; names that are not dotted paths stay whole."""
+    if name.endswith((")", ">")) or "." not in name:
+        return name
+    return name.rsplit(".", 1)[-1]
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """JSON-able copy of a ``Problem.details`` value (anything else becomes its ``str``)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 3:
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+def _detail_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_detail_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_detail_text(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _detail(key: str, value: Any) -> dict[str, str]:
+    """One line of a problem's details: ``max_ns`` of ``13288908`` reads ``max: 13.29 ms``."""
+    if key.endswith("_ns") and isinstance(value, int) and not isinstance(value, bool):
+        return {"name": key[:-3].replace("_", " "), "text": f"{_ms(value)} ms"}
+    return {"name": key.replace("_", " "), "text": _detail_text(_plain(value))}
+
+
+def _row_class(base: str, parent: str, hidden: bool) -> str:
+    """CSS classes of a timeline row: the toolbar's toggle pattern (``djToggleDetails_<parent>``
+    with ``djSelected``/``djUnselected``) for rows under another row."""
+    if not parent:
+        return base
+    return f"{base} djToggleDetails_{parent} {'djUnselected' if hidden else 'djSelected'}"
+
+
+class _ReceiverGroup:
+    """Totals for one logical receiver, for the by-receiver table."""
+
+    __slots__ = (
+        "calls",
+        "errors",
+        "library",
+        "location",
+        "max_ns",
+        "name",
+        "queries",
+        "query_ns",
+        "signals",
+        "slow",
+        "total_ns",
+    )
+
+    def __init__(self, name: str, location: str, library: str) -> None:
+        self.name = name
+        self.location = location
+        self.library = library
+        self.signals: dict[str, None] = {}
+        self.calls = 0
+        self.total_ns = 0
+        self.max_ns = 0
+        self.errors = 0
+        self.queries = 0
+        self.query_ns = 0
+        self.slow = 0
+
+
+class _Builder:
+    """One pass over a recording, then the parts of the stats, sharing what the pass found."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self.config = recording.config
+        sends = self.sends = recording.sends
+        self.index = {id(send): i for i, send in enumerate(sends)}
+        self.total_ns = max(recording.duration_ns, 1)
+        if recording.active or not recording.duration_ns:
+            self.total_ns = max([self.total_ns, *(s.start_ns + s.duration_ns for s in sends)])
+
+        self.problems = recording.problems
+        problem_sends: set[int] = set()
+        problem_calls: set[int] = set()
+        slow_calls: set[int] = set()
+        for problem in self.problems:
+            problem_sends.update(id(send) for send in problem.sends)
+            problem_calls.update(id(call) for call in problem.calls)
+            if problem.kind == "slow_receiver":
+                slow_calls.update(id(call) for call in problem.calls)
+        self.problem_sends = problem_sends
+        self.problem_calls = problem_calls
+        self.slow_calls = slow_calls
+
+        # The one pass: names, whether each send can fold (and with what), receiver totals.
+        names: dict[int, tuple[str, str]] = {}
+        self.names: list[tuple[str, str]] = []
+        # Per send: a number shared by the sends that may fold together, or -1 if it cannot fold.
+        self.fold_keys: list[int] = []
+        fold_ids: dict[tuple[Any, ...], int] = {}
+        self.call_position: dict[int, int] = {}
+        self.groups: dict[Any, _ReceiverGroup] = {}
+        groups = self.groups
+        for send in sends:
+            signal_key = id(send.signal)
+            name = names.get(signal_key)
+            library = send.library
+            if name is None:
+                full = send.signal_name
+                name = names[signal_key] = (full, _short_signal(full, library))
+            self.names.append(name)
+            quiet = id(send) not in problem_sends
+            keys = []
+            for position, call in enumerate(send.calls):
+                call_key = id(call)
+                self.call_position[call_key] = position
+                logical_key = call.logical_key
+                keys.append(logical_key)
+                error = call.error
+                if error is not None or call_key in problem_calls or call.sends:
+                    quiet = False
+                group = groups.get(logical_key)
+                if group is None:
+                    group = groups[logical_key] = _ReceiverGroup(
+                        call.receiver_name, call.location, library
+                    )
+                group.signals[name[1]] = None
+                group.calls += 1
+                duration = call.duration_ns
+                group.total_ns += duration
+                if duration > group.max_ns:
+                    group.max_ns = duration
+                if error is not None:
+                    group.errors += 1
+                queries = call.queries
+                if queries:
+                    group.queries += queries
+                    group.query_ns += call.query_ns
+                if call_key in slow_calls:
+                    group.slow += 1
+            if quiet:
+                key = (signal_key, send.sender, library, send.robust, send.is_async, *keys)
+                self.fold_keys.append(fold_ids.setdefault(key, len(fold_ids)))
+            else:
+                self.fold_keys.append(-1)
+
+        #: DOM ids of the rows the timeline renders, to link problems to them.
+        self.rendered: set[str] = set()
+        self.rows: list[dict[str, Any]] = []
+        self.shown_sends = 0
+        self.shown_calls = 0
+
+    def send_id(self, send: Send) -> str:
+        return f"s{self.index[id(send)]}"
+
+    def call_id(self, call: ReceiverCall) -> str:
+        return f"c{self.index[id(call.send)]}_{self.call_position[id(call)]}"
+
+    def _bar(self, start_ns: int, duration_ns: int) -> tuple[str, str]:
+        """Where a bar starts and how wide it is, in % of the recording (at least visible)."""
+        total = self.total_ns
+        x = min(max(start_ns * 100 / total, 0.0), 99.5)
+        width = min(max(duration_ns * 100 / total, 0.5), 100.0 - x)
+        return f"{x:.2f}", f"{width:.2f}"
+
+    # -- summary ---------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        rec = self.recording
+        receiver_ns = rec.total_receiver_ns
+        return {
+            "send_count": len(rec.sends) + rec.dropped_sends,
+            "call_count": rec.call_count,
+            "receiver_ms": round(receiver_ns / 1e6, 3),
+            "receiver_time": _ms(receiver_ns),
+            "duration_time": _ms(rec.duration_ns),
+            "problem_count": len(self.problems),
+            "truncated": rec.truncated,
+            "dropped_calls": rec.dropped_calls,
+            "dropped_sends": rec.dropped_sends,
+            "max_calls": self.config.max_calls,
+        }
+
+    # -- problems --------------------------------------------------------------------------------
+
+    def problem_rows(self) -> list[dict[str, Any]]:
+        """Needs :meth:`timeline` first, to know which places the timeline shows."""
+        rows = []
+        for number, problem in enumerate(self.problems):
+            targets = self._targets(problem)
+            rows.append(
+                {
+                    "number": number,
+                    "kind": problem.kind,
+                    "known_kind": problem.kind in KINDS,
+                    "message": problem.message,
+                    "locations": [str(location) for location in problem.locations],
+                    "details": [_detail(str(k), v) for k, v in problem.details.items()],
+                    "chain": self._chain(problem) if problem.kind == "recursion" else [],
+                    "targets": targets[:TARGETS_PER_PROBLEM],
+                    "more_targets": max(len(targets) - TARGETS_PER_PROBLEM, 0),
+                }
+            )
+        return rows
+
+    def _targets(self, problem: Problem) -> list[dict[str, Any]]:
+        targets: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for call in problem.calls:
+            send_index = self.index.get(id(call.send))
+            if send_index is None or id(call) not in self.call_position:
+                continue
+            row = self.call_id(call)
+            if row not in seen:
+                seen.add(row)
+                signal = self.names[send_index][1]
+                position = self.call_position[id(call)] + 1
+                label = f"{signal} #{send_index + 1}.{position} → "
+                label += _short_receiver(call.receiver_name)
+                targets.append({"row": row, "label": label, "shown": row in self.rendered})
+        if targets:
+            return targets
+        for send in problem.sends:
+            send_index = self.index.get(id(send))
+            if send_index is None:
+                continue
+            row = f"s{send_index}"
+            if row not in seen:
+                seen.add(row)
+                label = f"{self.names[send_index][1]} #{send_index + 1}"
+                targets.append({"row": row, "label": label, "shown": row in self.rendered})
+        return targets
+
+    def _chain(self, problem: Problem) -> list[str]:
+        """Receivers from the outermost call of a recursion down to its deepest re-entry."""
+        if not problem.calls:
+            return []
+        root = problem.calls[0]
+        deepest = max(problem.calls, key=lambda call: call.send.depth)
+        chain: list[str] = []
+        call: ReceiverCall | None = deepest
+        while call is not None:
+            send_index = self.index.get(id(call.send))
+            signal = self.names[send_index][1] if send_index is not None else "?"
+            chain.append(f"{call.receiver_name} ({signal})")
+            if call is root:
+                break
+            call = call.send.parent
+        chain.reverse()
+        if len(chain) > 2 * CHAIN_ENDS + 1:
+            hidden = len(chain) - 2 * CHAIN_ENDS
+            chain = [*chain[:CHAIN_ENDS], f"… {hidden} more …", *chain[-CHAIN_ENDS:]]
+        return chain
+
+    # -- timeline --------------------------------------------------------------------------------
+
+    def timeline(self) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Rows in display order (depth first), and how many sends and calls were left out."""
+        index = self.index
+        roots = [s for s in self.sends if s.parent is None or id(s.parent.send) not in index]
+        self._emit(roots, "", 0, False)
+        stored_calls = len(self.call_position)
+        left = {
+            "sends": len(self.sends) - self.shown_sends,
+            "calls": stored_calls - self.shown_calls,
+        }
+        return self.rows, left
+
+    def _full(self) -> bool:
+        return len(self.rows) >= TIMELINE_ROWS
+
+    def _emit(self, siblings: list[Send], parent: str, depth: int, hidden: bool) -> None:
+        for item in self._fold(siblings):
+            if self._full():
+                return
+            if isinstance(item, list):
+                self._run_rows(item, parent, depth, hidden)
+            else:
+                self._send_rows(item, parent, depth, hidden)
+
+    def _fold(self, siblings: list[Send]) -> list[Send | list[Send]]:
+        """The siblings in order, with alike quiet sends of each quiet stretch gathered into lists.
+
+        A stretch is a run of consecutive quiet sends (receivers that returned, sent nothing and
+        have no problem); within it, sends with the same signal, sender and receivers that occur
+        often enough become one list, placed where the first of them was.
+        """
+        out: list[Send | list[Send]] = []
+        stretch: list[tuple[Send, int]] = []
+        index, fold_keys = self.index, self.fold_keys
+
+        def flush() -> None:
+            groups: dict[int, list[Send]] = {}
+            for send, key in stretch:
+                groups.setdefault(key, []).append(send)
+            placed: set[int] = set()
+            for send, key in stretch:
+                group = groups[key]
+                if len(group) < (FOLD_BUSY_SENDS if send.calls else FOLD_QUIET_SENDS):
+                    out.append(send)
+                elif id(group) not in placed:
+                    placed.add(id(group))
+                    out.append(group)
+            stretch.clear()
+
+        for send in siblings:
+            key = fold_keys[index[id(send)]]
+            if key < 0:
+                if stretch:
+                    flush()
+                out.append(send)
+            else:
+                stretch.append((send, key))
+        if stretch:
+            flush()
+        return out
+
+    def _send_rows(self, send: Send, parent: str, depth: int, hidden: bool) -> None:
+        rows = self.rows
+        number = self.index[id(send)]
+        row_id = f"s{number}"
+        full, short = self.names[number]
+        calls = send.calls
+        x, width = self._bar(send.start_ns, send.duration_ns)
+        kwargs = send.kwargs
+        in_atomic = send.in_atomic
+        rows.append(
+            {
+                "type": "send",
+                "id": row_id,
+                "css": _row_class(
+                    "spSend spFlagged" if id(send) in self.problem_sends else "spSend",
+                    parent,
+                    hidden,
+                ),
+                # A send shows its receiver calls whenever it is shown.
+                "toggle": "-" if calls else "",
+                "indent": _INDENTS[min(2 * depth, MAX_INDENT)],
+                "number": str(number + 1),
+                "signal": short,
+                "signal_name": full,
+                "library": send.library,
+                "mode": "async" if send.is_async else "sync",
+                "robust": send.robust,
+                "in_atomic": in_atomic is True,
+                "sender": send.sender,
+                "kwargs": ", ".join(f"{key}={value}" for key, value in kwargs.items()),
+                "callsite": send.callsite,
+                "time": _ms(send.duration_ns),
+                "bar_x": x,
+                "bar_w": width,
+                "receivers": str(len(calls)),
+            }
+        )
+        self.rendered.add(row_id)
+        self.shown_sends += 1
+        call_css = _row_class("spCall", row_id, hidden)
+        problem_calls, slow_calls, index = self.problem_calls, self.slow_calls, self.index
+        for position, call in enumerate(calls):
+            if self._full():
+                return
+            self.shown_calls += 1
+            call_id = f"c{number}_{position}"
+            nested = [s for s in call.sends if id(s) in index]
+            x, width = self._bar(call.start_ns, call.duration_ns)
+            call_key = id(call)
+            error = call.error
+            slow = call_key in slow_calls
+            queries = call.queries
+            css = call_css
+            if call_key in problem_calls:
+                css += " spFlagged"
+            if slow or error is not None:
+                css += " djDebugRowWarning"
+            rows.append(
+                {
+                    "type": "call",
+                    "id": call_id,
+                    "css": css,
+                    # The sends a receiver made start folded under its call.
+                    "toggle": "+" if nested else "",
+                    "indent": _INDENTS[min(2 * depth + 1, MAX_INDENT)],
+                    "receiver": call.receiver_name,
+                    "location": call.location,
+                    "is_async": call.is_async,
+                    "time": _ms(call.duration_ns),
+                    "bar_x": x,
+                    "bar_w": width,
+                    "is_slow": slow,
+                    "error": error or "",
+                    "swallowed": call.swallowed if error is not None else False,
+                    "queries": queries,
+                    "query_time": _ms(call.query_ns) if queries else "",
+                    "on_commit": call.on_commit,
+                    "nested": len(nested),
+                }
+            )
+            self.rendered.add(call_id)
+            if nested:
+                self._emit(nested, call_id, depth + 1, True)
+
+    def _run_rows(self, sends: list[Send], parent: str, depth: int, hidden: bool) -> None:
+        first = sends[0]
+        number = self.index[id(first)]
+        row_id = f"r{number}"
+        full, short = self.names[number]
+        end = max(s.start_ns + s.duration_ns for s in sends)
+        x, width = self._bar(first.start_ns, end - first.start_ns)
+        call_count = sum(len(s.calls) for s in sends)
+        kwargs = first.kwargs
+        self.rows.append(
+            {
+                "type": "run",
+                "id": row_id,
+                "css": _row_class("spSend spRun", parent, hidden),
+                "toggle": "+" if first.calls else "",
+                "indent": _INDENTS[min(2 * depth, MAX_INDENT)],
+                "number": str(number + 1),
+                "last_number": self.index[id(sends[-1])] + 1,
+                "count": str(len(sends)),
+                "signal": short,
+                "signal_name": full,
+                "library": first.library,
+                "mode": "async" if first.is_async else "sync",
+                "robust": first.robust,
+                "sender": first.sender,
+                "kwargs": ", ".join(f"{key}={value}" for key, value in kwargs.items()),
+                "callsite": first.callsite,
+                "time": _ms(sum(s.duration_ns for s in sends)),
+                "bar_x": x,
+                "bar_w": width,
+                "receivers": str(call_count),
+            }
+        )
+        css = _row_class("spCall", row_id, True)
+        for position, call in enumerate(first.calls):
+            total = longest = queries = on_commit = 0
+            for send in sends:
+                each = send.calls[position]
+                duration = each.duration_ns
+                total += duration
+                longest = max(longest, duration)
+                queries += each.queries
+                on_commit += each.on_commit
+            self.rows.append(
+                {
+                    "type": "runcall",
+                    "id": f"{row_id}_{position}",
+                    "css": css,
+                    "indent": _INDENTS[min(2 * depth + 1, MAX_INDENT)],
+                    "receiver": call.receiver_name,
+                    "location": call.location,
+                    "is_async": call.is_async,
+                    "count": str(len(sends)),
+                    "time": _ms(total),
+                    "max_time": _ms(longest),
+                    "queries": queries,
+                    "on_commit": on_commit,
+                }
+            )
+        self.rendered.add(row_id)
+        self.shown_sends += len(sends)
+        self.shown_calls += call_count
+
+    # -- by receiver -----------------------------------------------------------------------------
+
+    def receivers(self) -> list[dict[str, Any]]:
+        rows = []
+        for group in sorted(self.groups.values(), key=lambda g: -g.total_ns):
+            total, count = group.total_ns, group.calls
+            rows.append(
+                {
+                    "receiver": group.name,
+                    "location": group.location,
+                    "library": group.library,
+                    "signals": ", ".join(group.signals),
+                    "calls": count,
+                    "total_time": _ms(total),
+                    "total_ms": round(total / 1e6, 6),
+                    "mean_time": _ms(total // count),
+                    "mean_ms": round(total / count / 1e6, 6),
+                    "max_time": _ms(group.max_ns),
+                    "max_ms": round(group.max_ns / 1e6, 6),
+                    "errors": group.errors,
+                    "queries": group.queries,
+                    "query_time": _ms(group.query_ns),
+                    "is_slow": group.slow > 0,
+                }
+            )
+        return rows
+
+
+# -- registry ------------------------------------------------------------------------------------
+
+
+def _blinker_importable() -> bool:
+    try:
+        importlib.import_module("blinker")
+    except ImportError:
+        return False
+    return True
+
+
+def _sender_label(entry: dict[str, Any]) -> str:
+    """The label of the sender a receiver is limited to, when the library tells it."""
+    for key in ("sender", "sender_filter"):
+        value = entry.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _registry_receiver(entry: dict[str, Any]) -> dict[str, Any]:
+    uid = entry.get("dispatch_uid")
+    return {
+        "receiver": str(entry.get("receiver", "?")),
+        "definition": str(entry.get("definition") or "?"),
+        "connected_at": str(entry.get("connected_at") or ""),
+        "dispatch_uid": None if uid is None else str(uid),
+        "sender": _sender_label(entry),
+        "sender_limited": bool(entry.get("sender_filter")),
+        "weak": bool(entry.get("weak", False)),
+        "is_async": bool(entry.get("is_async", False)),
+        "dead": bool(entry.get("dead", False)),
+        "local_weak": bool(entry.get("local_weak", False)),
+    }
+
+
+def registry_stats() -> dict[str, Any]:
+    """Every signal the process knows, with the receivers connected to it now."""
+    libraries = registry.libraries()
+    connected: list[dict[str, Any]] = []
+    idle: list[str] = []
+    for name, signal in registry.known_signals():
+        library = next((lib for lib in libraries if isinstance(signal, lib.signal_types)), None)
+        if library is None:
+            continue
+        try:
+            entries = library.list_receivers(signal)
+        except Exception:
+            entries = []
+        if not entries:
+            idle.append(name)
+            continue
+        receivers = [_registry_receiver(entry) for entry in entries]
+        connected.append(
+            {
+                "name": name,
+                "library": library.name,
+                "receivers": receivers,
+                "dead": sum(r["dead"] for r in receivers),
+            }
+        )
+    return {
+        "signals": connected,
+        "idle": idle,
+        "signal_count": len(connected) + len(idle),
+        "receiver_count": sum(len(s["receivers"]) for s in connected),
+        "blinker_absent": not _blinker_importable(),
+    }
+
+
+# -- the stats ----------------------------------------------------------------------------------
+
+
+def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -> dict[str, Any]:
+    """The panel's stats for ``recording``: plain data (see the module's docstring).
+
+    ``registry_listing`` overrides the ``SHOW_REGISTRY`` setting.
+    """
+    builder = _Builder(recording)
+    timeline, left = builder.timeline()
+    show_registry = recording.config.show_registry if registry_listing is None else registry_listing
+    return {
+        **builder.summary(),
+        "problems": builder.problem_rows(),
+        "timeline": timeline,
+        "timeline_left": left,
+        "timeline_limit": TIMELINE_ROWS,
+        "receivers": builder.receivers(),
+        "registry": registry_stats() if show_registry else None,
+    }
+
+
+def empty_stats() -> dict[str, Any]:
+    """Stats for a request the panel did not record (its instrumentation was never enabled)."""
+    from signal_panel.recording import Recording
+
+    return panel_stats(Recording(), registry_listing=False)

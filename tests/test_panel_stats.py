@@ -1,0 +1,536 @@
+"""The panel's stats (``signal_panel.stats``) and what its template makes of them: plain data,
+folding, the row limit, problems, the by-receiver table, the registry, and settings checks."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from debug_toolbar.toolbar import DebugToolbar
+from django.core import checks
+from django.db import connection
+from django.db.models.signals import post_init, post_save
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from signal_panel import record_signals, stats
+from signal_panel.panels import SignalPanel
+from signal_panel.problems import KINDS
+from signal_panel.recording import Recording
+from signal_panel.stats import panel_stats, registry_stats
+from tests import views
+from tests.testapp.models import Author, Book, Tag
+
+pytestmark = pytest.mark.django_db
+
+
+def render(data: dict[str, Any]) -> str:
+    """The panel's HTML for these stats, after the store's JSON round trip."""
+    return render_to_string("signal_panel/panel.html", json.loads(json.dumps(data)))
+
+
+def rows(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [row for row in data["timeline"] if row["type"] == kind]
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[..., None]]:
+    """``connect(signal, receiver, **kwargs)`` for the duration of the test."""
+    made: list[tuple[Any, Any, dict[str, Any]]] = []
+
+    def connect(signal: Any, receiver: Any, **kwargs: Any) -> None:
+        signal.connect(receiver, **kwargs)
+        made.append((signal, receiver, kwargs))
+
+    yield connect
+    for signal, receiver, kwargs in made:
+        signal.disconnect(
+            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
+        )
+
+
+def noop(sender: Any, **kwargs: Any) -> None:
+    return None
+
+
+def failing(sender: Any, **kwargs: Any) -> None:
+    raise RuntimeError("boom")
+
+
+def make_closure() -> Callable[..., None]:
+    def closure(sender: Any, **kwargs: Any) -> None:
+        return None
+
+    return closure
+
+
+def first_book(sender: Any, instance: Author, created: bool, **kwargs: Any) -> None:
+    if created:
+        Book.objects.create(title="first", author=instance)
+
+
+# -- plain data ---------------------------------------------------------------------------------
+
+
+def test_stats_survive_the_stores_json_round_trip(connect: Any) -> None:
+    connect(post_save, first_book, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    data = panel_stats(recording, registry_listing=True)
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_stats_never_call_a_models_str() -> None:
+    # tests.testapp.models.Author.__str__ raises AssertionError.
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    data = panel_stats(recording)
+    assert "<testapp.Author pk=" in rows(data, "send")[-1]["kwargs"]
+
+
+def test_building_and_rendering_run_no_query_and_send_no_signal(connect: Any) -> None:
+    connect(post_save, first_book, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    with CaptureQueriesContext(connection) as queries, record_signals() as own:
+        render(panel_stats(recording, registry_listing=True))
+    # Django's test environment sends template_rendered for every template: not the panel's.
+    sent = [send.signal_name for send in own.sends]
+    assert (queries.captured_queries, [n for n in sent if not n.endswith("template_rendered")]) == (
+        [],
+        [],
+    )
+
+
+# -- timeline ------------------------------------------------------------------------------------
+
+
+def test_send_row_shows_signal_sender_kwargs_and_call_site(connect: Any) -> None:
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send(sender="shop", path="/cart/")
+    [row] = rows(panel_stats(recording), "send")
+    assert (row["signal"], row["signal_name"], row["sender"], row["kwargs"], row["mode"]) == (
+        "page_viewed",
+        "tests.views.page_viewed",
+        "'shop'",
+        "path='/cart/'",
+        "sync",
+    )
+
+
+def test_send_row_has_its_call_site() -> None:
+    with record_signals() as recording:
+        views.page_viewed.send(sender=None)
+    [row] = rows(panel_stats(recording), "send")
+    assert row["callsite"].startswith("tests/test_panel_stats.py:")
+
+
+def test_call_row_shows_receiver_definition_and_outcome(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        views.page_viewed.send_robust(sender=None)
+    [row] = rows(panel_stats(recording), "call")
+    assert (row["receiver"], row["location"].split(":")[0], row["error"], row["swallowed"]) == (
+        "tests.test_panel_stats.failing",
+        "tests/test_panel_stats.py",
+        "RuntimeError: boom",
+        True,
+    )
+
+
+def test_robust_send_gets_a_robust_badge(connect: Any) -> None:
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send_robust(sender=None)
+    assert '<span class="spBadge">robust</span>' in render(panel_stats(recording))
+
+
+def test_send_inside_atomic_gets_a_badge() -> None:
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    [row] = [row for row in rows(panel_stats(recording), "send") if row["signal"] == "post_save"]
+    assert row["in_atomic"] is True  # pytest-django runs each test in a transaction.
+
+
+def test_bars_are_placed_within_the_recording(connect: Any) -> None:
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send(sender=None)
+    [row] = rows(panel_stats(recording), "call")
+    assert float(row["bar_x"]) >= 0
+    assert float(row["bar_x"]) + float(row["bar_w"]) <= 100
+
+
+def test_nested_send_is_folded_under_the_call_that_made_it(connect: Any) -> None:
+    connect(post_save, first_book, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    data = panel_stats(recording)
+    [call] = [row for row in rows(data, "call") if row["receiver"].endswith("first_book")]
+    nested = [row for row in data["timeline"] if f"djToggleDetails_{call['id']} " in row["css"]]
+    assert {row["css"].rsplit(" ", 1)[-1] for row in nested} == {"djUnselected"}
+
+
+def test_nested_rows_are_indented_deeper(connect: Any) -> None:
+    connect(post_save, first_book, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ursula")
+    data = panel_stats(recording)
+    indents = {(row["signal"], row["sender"]): row["indent"] for row in rows(data, "send")}
+    assert (indents[("post_save", "testapp.Author")], indents[("post_save", "testapp.Book")]) == (
+        "0",
+        "2",
+    )
+
+
+def test_run_of_sends_without_receivers_folds_into_one_row() -> None:
+    Tag.objects.bulk_create([Tag(name=f"tag {n}") for n in range(500)])
+    with record_signals() as recording:
+        list(Tag.objects.all())
+    data = panel_stats(recording)
+    assert [(row["signal"], row["count"]) for row in rows(data, "run")] == [
+        ("pre_init", "500"),
+        ("post_init", "500"),
+    ]
+
+
+def test_folded_run_keeps_every_send_out_of_the_plain_rows() -> None:
+    Tag.objects.bulk_create([Tag(name=f"tag {n}") for n in range(500)])
+    with record_signals() as recording:
+        list(Tag.objects.all())
+    assert rows(panel_stats(recording), "send") == []
+
+
+def test_run_shorter_than_the_fold_threshold_stays_row_by_row() -> None:
+    Tag.objects.bulk_create([Tag(name="a"), Tag(name="b")])
+    with record_signals() as recording:
+        list(Tag.objects.all())
+    data = panel_stats(recording)
+    assert (len(rows(data, "send")), rows(data, "run")) == (4, [])
+
+
+def test_run_with_receivers_folds_with_one_row_per_receiver(connect: Any) -> None:
+    connect(post_init, noop, sender=Tag)
+    Tag.objects.bulk_create([Tag(name=f"tag {n}") for n in range(50)])
+    with record_signals() as recording:
+        list(Tag.objects.all())
+    data = panel_stats(recording)
+    assert [(row["receiver"], row["count"]) for row in rows(data, "runcall")] == [
+        ("tests.test_panel_stats.noop", "50")
+    ]
+
+
+def test_send_with_an_error_never_folds(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        for _ in range(20):
+            views.page_viewed.send_robust(sender=None)
+    data = panel_stats(recording)
+    assert (len(rows(data, "send")), rows(data, "run")) == (20, [])
+
+
+def test_folded_row_renders_its_count() -> None:
+    Tag.objects.bulk_create([Tag(name=f"tag {n}") for n in range(500)])
+    with record_signals() as recording:
+        list(Tag.objects.all())
+    assert '<span class="spCount">\N{MULTIPLICATION SIGN}500</span>' in render(
+        panel_stats(recording)
+    )
+
+
+def test_timeline_stops_at_its_row_limit_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch, connect: Any
+) -> None:
+    monkeypatch.setattr(stats, "TIMELINE_ROWS", 10)
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        for _ in range(20):
+            views.page_viewed.send_robust(sender=None)
+    data = panel_stats(recording)
+    assert (len(data["timeline"]), data["timeline_left"]) == (10, {"sends": 15, "calls": 15})
+
+
+def test_timeline_says_what_its_row_limit_left_out(
+    monkeypatch: pytest.MonkeyPatch, connect: Any
+) -> None:
+    monkeypatch.setattr(stats, "TIMELINE_ROWS", 10)
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        for _ in range(20):
+            views.page_viewed.send_robust(sender=None)
+    assert "15 more sends with 15 receiver calls are left out" in render(panel_stats(recording))
+
+
+def test_truncated_recording_says_how_much_it_did_not_store(settings: Any, connect: Any) -> None:
+    settings.SIGNAL_PANEL = {"MAX_CALLS": 5}
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        for _ in range(8):
+            views.page_viewed.send(sender=None)
+    content = render(panel_stats(recording))
+    assert "The recording reached <code>MAX_CALLS</code> (5 receiver calls)" in content
+    assert "3 more receiver calls and 3 more sends were counted" in content
+
+
+def test_empty_recording_renders_the_no_signals_message() -> None:
+    assert "No signals were sent" in render(panel_stats(Recording(), registry_listing=False))
+
+
+# -- problems ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_problem_kind_renders_its_own_label(kind: str) -> None:
+    recording = Recording()
+    recording.events.append({"kind": kind, "message": f"message of {kind}"})
+    content = render(panel_stats(recording, registry_listing=False))
+    label = content.split('<span class="spKind">', 1)[1].split("</span>", 1)[0]
+    assert (label != kind, f"message of {kind}" in content) == (True, True)
+
+
+def test_problem_links_to_its_rows_in_the_timeline(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        views.page_viewed.send_robust(sender=None)
+    data = panel_stats(recording)
+    [problem] = data["problems"]
+    [call] = rows(data, "call")
+    assert [(t["row"], t["shown"]) for t in problem["targets"]] == [(call["id"], True)]
+
+
+def test_problem_link_targets_a_row_id_the_html_has(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    with record_signals() as recording:
+        views.page_viewed.send_robust(sender=None)
+    content = render(panel_stats(recording))
+    target = content.split('data-sp-row="', 1)[1].split('"', 1)[0]
+    assert f'id="spRow_{target}"' in content
+
+
+def test_duplicate_receiver_problem_lists_both_connection_places() -> None:
+    one, two = make_closure(), make_closure()
+    views.page_viewed.connect(one)
+    views.page_viewed.connect(two)
+    try:
+        with record_signals() as recording:
+            views.page_viewed.send(sender=None)
+    finally:
+        views.page_viewed.disconnect(one)
+        views.page_viewed.disconnect(two)
+    [problem] = [p for p in panel_stats(recording)["problems"] if p["kind"] == "duplicate_receiver"]
+    assert len(problem["locations"]) == 2
+
+
+def save_again(sender: Any, instance: Author, **kwargs: Any) -> None:
+    if len(instance.name) < 6:
+        instance.name += "!"
+        instance.save()
+
+
+def test_recursion_problem_shows_its_chain(connect: Any) -> None:
+    connect(post_save, save_again, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ann")
+    [problem] = [p for p in panel_stats(recording)["problems"] if p["kind"] == "recursion"]
+    assert problem["chain"] == ["tests.test_panel_stats.save_again (post_save)"] * 4
+
+
+def test_problem_details_in_nanoseconds_read_as_milliseconds() -> None:
+    recording = Recording()
+    recording.events.append(
+        {"kind": "slow_receiver", "message": "slow", "details": {"max_ns": 13_288_908}}
+    )
+    [problem] = panel_stats(recording)["problems"]
+    assert problem["details"] == [{"name": "max", "text": "13.29 ms"}]
+
+
+def test_slow_receiver_row_is_flagged(settings: Any, connect: Any) -> None:
+    settings.SIGNAL_PANEL = {"SLOW_RECEIVER_MS": 0}
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send(sender=None)
+    [row] = rows(panel_stats(recording), "call")
+    assert (row["is_slow"], "djDebugRowWarning" in row["css"]) == (True, True)
+
+
+# -- by receiver ---------------------------------------------------------------------------------
+
+
+def test_receiver_table_totals_calls_and_errors(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        for _ in range(3):
+            views.page_viewed.send_robust(sender=None)
+    table = {
+        row["receiver"]: (row["calls"], row["errors"])
+        for row in panel_stats(recording)["receivers"]
+    }
+    assert table == {
+        "tests.test_panel_stats.failing": (3, 3),
+        "tests.test_panel_stats.noop": (3, 0),
+    }
+
+
+def test_receiver_table_is_sorted_by_total_time(connect: Any) -> None:
+    connect(views.page_viewed, failing)
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send_robust(sender=None)
+    totals = [row["total_ms"] for row in panel_stats(recording)["receivers"]]
+    assert totals == sorted(totals, reverse=True)
+
+
+def test_receiver_table_cells_carry_sort_values(connect: Any) -> None:
+    connect(views.page_viewed, noop)
+    with record_signals() as recording:
+        views.page_viewed.send(sender=None)
+    assert 'data-sp-value="1">1</td>' in render(panel_stats(recording))
+
+
+def count_authors(sender: Any, **kwargs: Any) -> None:
+    Author.objects.count()
+
+
+def test_receiver_queries_show_in_the_timeline_and_the_table(connect: Any) -> None:
+    connect(views.page_viewed, count_authors)
+    with record_signals() as recording:
+        views.page_viewed.send(sender=None)
+    data = panel_stats(recording)
+    [call] = rows(data, "call")
+    [receiver] = data["receivers"]
+    assert (call["queries"], receiver["queries"]) == (1, 1)
+
+
+# -- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_lists_a_connected_receiver_with_its_details(connect: Any) -> None:
+    connect(views.page_viewed, noop, dispatch_uid="registry-noop", weak=False)
+    [signal] = [s for s in registry_stats()["signals"] if s["name"] == "tests.views.page_viewed"]
+    [receiver] = [r for r in signal["receivers"] if r["receiver"].endswith(".noop")]
+    assert (receiver["dispatch_uid"], receiver["weak"], receiver["is_async"]) == (
+        "'registry-noop'",
+        False,
+        False,
+    )
+
+
+def test_registry_knows_django_signals_without_receivers() -> None:
+    assert "django.db.models.signals.pre_migrate" in {
+        *registry_stats()["idle"],
+        *(s["name"] for s in registry_stats()["signals"]),
+    }
+
+
+def test_registry_marks_a_collected_weak_receiver_as_dead() -> None:
+    def short_lived(sender: Any, **kwargs: Any) -> None:
+        return None
+
+    views.page_viewed.connect(short_lived, dispatch_uid="registry-dead")
+    del short_lived
+    gc.collect()
+    try:
+        [signal] = [
+            s for s in registry_stats()["signals"] if s["name"] == "tests.views.page_viewed"
+        ]
+        assert [r["dead"] for r in signal["receivers"]] == [True]
+    finally:
+        views.page_viewed.disconnect(dispatch_uid="registry-dead")
+
+
+def test_registry_says_when_blinker_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "blinker", None)
+    assert "blinker is not installed" in render(panel_stats(Recording(), registry_listing=True))
+
+
+def test_registry_is_left_out_when_the_setting_says_so(settings: Any) -> None:
+    settings.SIGNAL_PANEL = {"SHOW_REGISTRY": False}
+    with record_signals() as recording:
+        pass
+    assert panel_stats(recording)["registry"] is None
+
+
+# -- the panel object ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def panel(settings: Any, rf: RequestFactory) -> SignalPanel:
+    settings.DEBUG_TOOLBAR_PANELS = ["signal_panel.panels.SignalPanel"]
+    toolbar = DebugToolbar(rf.get("/"), lambda request: HttpResponse())
+    result: SignalPanel = toolbar.get_panel_by_id("SignalPanel")
+    return result
+
+
+def test_panel_records_between_enable_and_disable(panel: SignalPanel, rf: RequestFactory) -> None:
+    panel.enable_instrumentation()
+    views.page_viewed.send(sender=None)
+    panel.disable_instrumentation()
+    views.page_viewed.send(sender=None)
+    panel.generate_stats(rf.get("/"), HttpResponse())
+    assert panel.get_stats()["send_count"] == 1
+
+
+def test_panel_that_never_recorded_has_empty_stats(panel: SignalPanel, rf: RequestFactory) -> None:
+    panel.generate_stats(rf.get("/"), HttpResponse())
+    assert (panel.get_stats()["send_count"], panel.nav_subtitle) == (
+        0,
+        "0 sends · 0 calls · 0.00 ms",
+    )
+
+
+def test_nav_subtitle_uses_singular_forms(
+    panel: SignalPanel, rf: RequestFactory, connect: Any
+) -> None:
+    connect(views.page_viewed, failing)
+    panel.enable_instrumentation()
+    views.page_viewed.send_robust(sender=None)
+    panel.disable_instrumentation()
+    panel.generate_stats(rf.get("/"), HttpResponse())
+    assert panel.nav_subtitle.startswith("1 send · 1 call · ")
+    assert panel.nav_subtitle.endswith(" ms · 1 problem")
+
+
+def test_panel_id_differs_from_the_builtin_signals_panel() -> None:
+    from debug_toolbar.panels.signals import SignalsPanel
+
+    assert SignalPanel.panel_id != SignalsPanel.panel_id
+
+
+def test_panel_is_async_capable() -> None:
+    assert SignalPanel.is_async is True
+
+
+# -- settings checks -----------------------------------------------------------------------------
+
+
+def test_system_check_reports_an_unknown_key(settings: Any) -> None:
+    settings.SIGNAL_PANEL = {"SLOW_RECIEVER_MS": 10}
+    errors = [e for e in checks.run_checks() if e.id == "signal_panel.E001"]
+    assert ["unknown key 'SLOW_RECIEVER_MS'" in error.msg for error in errors] == [True]
+
+
+def test_system_check_reports_a_value_of_the_wrong_type(settings: Any) -> None:
+    settings.SIGNAL_PANEL = {"MAX_CALLS": "many"}
+    errors = [e for e in checks.run_checks() if e.id == "signal_panel.E001"]
+    assert [error.msg.split(" (")[0] for error in errors] == [
+        "SIGNAL_PANEL['MAX_CALLS'] must be int, not str"
+    ]
+
+
+def test_panel_check_reports_a_missing_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.apps import apps
+
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "signal_panel")
+    assert [e.id for e in SignalPanel.run_checks()] == ["signal_panel.E002"]
+
+
+def test_panel_check_is_quiet_when_the_app_is_installed() -> None:
+    assert SignalPanel.run_checks() == []
