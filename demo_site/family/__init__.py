@@ -1,0 +1,1 @@
+"""Family tree: relations kept two-way by receivers, each with a guard that ends its recursion."""
