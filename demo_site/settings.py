@@ -75,9 +75,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 
-DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS]
-if (BASE_DIR.parent / "signal_panel" / "panels.py").exists():
-    DEBUG_TOOLBAR_PANELS.append("signal_panel.panels.SignalPanel")
+# The toolbar's own panels, and this package's.
+DEBUG_TOOLBAR_PANELS = [*PANELS_DEFAULTS, "signal_panel.panels.SignalPanel"]
 
 SIGNAL_PANEL = {
     # SQLite receivers on a busy laptop can take a few milliseconds; the demo's slow receiver

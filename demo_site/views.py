@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -16,7 +15,6 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "uses": [s for s in SCENARIOS if s.group == "use"],
             "pitfalls": [s for s in SCENARIOS if s.group == "pitfall"],
-            "panel_enabled": "signal_panel.panels.SignalPanel" in settings.DEBUG_TOOLBAR_PANELS,
         },
     )
 
