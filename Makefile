@@ -12,7 +12,7 @@ VENV_NEW := .venv/dj61
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help test lint test-old test-new demo bench chromium clean
+.PHONY: help test lint test-old test-new demo screenshots bench chromium clean
 
 help:
 	@echo "make demo    run the example project on http://127.0.0.1:$(PORT)/ (PORT= to change)"
@@ -47,16 +47,22 @@ lint: $(VENV_OLD)/.installed
 
 test-old: $(VENV_OLD)/.installed chromium
 	$(VENV_OLD)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV_OLD)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
 
 test-new: $(VENV_NEW)/.installed chromium
 	$(VENV_NEW)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV_NEW)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
 
 test: lint test-old test-new
 
 demo: $(VENV_OLD)/.installed
-	cd demo_site && ../$(VENV_OLD)/bin/python manage.py migrate --noinput
-	cd demo_site && ../$(VENV_OLD)/bin/python manage.py load_demo_data
-	cd demo_site && ../$(VENV_OLD)/bin/python manage.py runserver 127.0.0.1:$(PORT)
+	$(VENV_OLD)/bin/python demo_site/manage.py migrate --noinput
+	$(VENV_OLD)/bin/python demo_site/manage.py load_demo_data
+	$(VENV_OLD)/bin/python demo_site/manage.py runserver 127.0.0.1:$(PORT)
+
+# README's screenshots of the example project (docs/screenshots/), taken by its browser test.
+screenshots: $(VENV_OLD)/.installed chromium
+	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/demo/test_screenshots.py --ds=demo_site.settings -m browser
 
 bench: $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/python benchmarks/overhead.py

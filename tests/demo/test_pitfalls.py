@@ -1,0 +1,157 @@
+"""The pitfalls: each shows its problem in the recording, and stays bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from demo_site.pitfalls.models import Notification, Subscriber
+from demo_site.pitfalls.receivers import MAX_DEPTH
+from demo_site.pitfalls.views import MAX_PER_REQUEST_RECEIVERS
+from tests.demo.visits import Visit, names
+
+Visitor = Callable[[str], Visit]
+
+
+# -- Duplicates and connect() during a request ---------------------------------------------------
+
+
+def test_duplicates_module_imported_twice_runs_its_receiver_twice(visit: Visitor) -> None:
+    page = visit("/duplicates/")
+
+    (problem,) = [
+        p for p in page.problems("duplicate_receiver") if "queue_welcome_email" in p.message
+    ]
+    assert problem.details["per_send"] == 2
+    assert names(problem.calls) == ["queue_welcome_email", "queue_welcome_email"]
+
+
+def test_duplicates_sends_two_welcome_emails(visit: Visitor) -> None:
+    visit("/duplicates/")
+
+    subscriber = Subscriber.objects.latest("pk")
+    assert Notification.objects.filter(recipient=subscriber.email).count() == 2
+
+
+def test_duplicates_connect_during_the_request_is_a_problem(visit: Visitor) -> None:
+    page = visit("/duplicates/")
+
+    connects = [p for p in page.problems("connect_during_request") if "count_signup" in p.message]
+    assert connects
+    assert connects[0].locations[0].startswith("demo_site/pitfalls/views.py:")
+
+
+def test_duplicates_per_request_receivers_pile_up_to_the_cap(visit: Visitor) -> None:
+    for _ in range(MAX_PER_REQUEST_RECEIVERS + 2):
+        page = visit("/duplicates/")
+
+    (send,) = page.sends("post_save", sender="pitfalls.Subscriber")
+    assert names(send.calls).count("count_signup") == MAX_PER_REQUEST_RECEIVERS
+    assert any("count_signup" in p.message for p in page.problems("duplicate_receiver"))
+
+
+# -- Runaway recursion ---------------------------------------------------------------------------
+
+
+def test_recursion_is_reported_with_its_depth(visit: Visitor) -> None:
+    page = visit("/recursion/")
+
+    (problem,) = page.problems("recursion")
+    assert problem.calls[0].receiver_name.endswith("update_word_count")
+    assert problem.details["depth"] == MAX_DEPTH
+
+
+def test_recursion_is_stopped_by_the_guard(visit: Visitor) -> None:
+    page = visit("/recursion/")
+
+    depths = [send.depth for send in page.sends("post_save", sender="pitfalls.Article")]
+    assert depths == list(range(MAX_DEPTH))
+
+
+# -- Swallowed error -----------------------------------------------------------------------------
+
+
+def test_swallowed_error_is_reported(visit: Visitor) -> None:
+    page = visit("/swallowed-error/")
+
+    (problem,) = page.problems("swallowed_error")
+    assert problem.calls[0].receiver_name.endswith("tell_accounting")
+    assert problem.calls[0].error == (
+        "ConnectionError: accounting.example.com:443 refused the connection"
+    )
+
+
+def test_swallowed_error_leaves_the_page_reporting_success(visit: Visitor) -> None:
+    page = visit("/swallowed-error/")
+
+    (send,) = page.sends("refund_issued")
+    assert send.robust
+    assert names(send.calls) == ["return_to_card", "tell_accounting", "email_refund_receipt"]
+    assert b"done!" in page.response.content
+
+
+# -- Slow receiver -------------------------------------------------------------------------------
+
+
+def test_slow_receiver_is_reported(visit: Visitor) -> None:
+    page = visit("/slow-receiver/")
+
+    (problem,) = page.problems("slow_receiver")
+    assert names(problem.calls) == ["make_thumbnail"]
+
+
+# -- Bypassed receivers --------------------------------------------------------------------------
+
+
+def test_bulk_operations_report_the_receivers_they_skip(visit: Visitor) -> None:
+    page = visit("/bulk/")
+
+    operations = {
+        p.details["operation"]: p.details["receivers"] for p in page.problems("bypassed_receivers")
+    }
+    expected = [
+        "demo_site.shop.receivers.stamp_order_number",
+        "demo_site.shop.receivers.sync_order_to_crm",
+    ]
+    assert operations == {"bulk_create": expected, "update": expected, "bulk_update": expected}
+
+
+def test_bulk_bypass_names_the_call_site(visit: Visitor) -> None:
+    page = visit("/bulk/")
+
+    for problem in page.problems("bypassed_receivers"):
+        assert problem.locations[0].startswith("demo_site/shop/views.py:")
+
+
+def test_bulk_import_sends_no_order_signals(visit: Visitor) -> None:
+    page = visit("/bulk/")
+
+    assert page.sends("post_save", sender="shop.Order") == []
+
+
+# -- N+1 queries ---------------------------------------------------------------------------------
+
+
+def test_n_plus_one_receiver_is_reported(visit: Visitor) -> None:
+    page = visit("/n-plus-one/")
+
+    (problem,) = page.problems("repeated_query")
+    assert names(problem.calls) == ["build_invoice_naive"]
+
+
+def test_n_plus_one_query_counts_side_by_side(visit: Visitor) -> None:
+    page = visit("/n-plus-one/")
+
+    (naive,) = page.calls("build_invoice_naive")
+    (prefetched,) = page.calls("build_invoice_prefetched")
+    assert (naive.queries, prefetched.queries) == (13, 1)
+
+
+# -- Receiver that vanishes in production --------------------------------------------------------
+
+
+def test_vanishing_receiver_is_reported_where_it_was_connected(visit: Visitor) -> None:
+    page = visit("/vanishing-receiver/")
+
+    (problem,) = page.problems("vanishing_receiver")
+    assert "index_page" in problem.message
+    assert any(loc.startswith("demo_site/pitfalls/receivers.py:") for loc in problem.locations)
