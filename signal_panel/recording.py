@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 import types
+from asyncio import _get_running_loop
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -535,6 +536,15 @@ def _in_atomic(using: object) -> bool | None:
     """Whether the connection named ``using`` is inside ``transaction.atomic`` (a flag: no query).
     None when ``using`` names no database."""
     try:
+        # ``connections[using]`` goes through asgiref's Local, which asks asyncio for a running
+        # loop by raising and catching an exception: most of this function's cost. In a sync
+        # thread that Local is a plain ``threading.local``; read the connection from it directly.
+        if _get_running_loop() is None:
+            storage = getattr(getattr(connections, "_connections", None), "_storage", None)
+            if isinstance(storage, threading.local) and isinstance(using, str):
+                connection = getattr(storage, using, None)
+                if connection is not None:
+                    return bool(connection.in_atomic_block)
         return bool(connections[using].in_atomic_block)  # type: ignore[index]
     except Exception:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -328,6 +329,34 @@ def test_in_atomic_is_about_the_database_the_send_names() -> None:
         Author.objects.using("other").create(name="a")
     assert connections["default"].in_atomic_block is False
     assert post_save_of(recording, Author).in_atomic is False
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_in_atomic_is_read_in_async_code_too() -> None:
+    signal = Signal()
+    with record_signals() as recording:
+        await signal.asend(sender=None, using="default")
+    assert recording.sends[0].in_atomic is False
+
+
+def test_in_atomic_is_read_in_another_thread_from_its_own_connection() -> None:
+    # The test runs inside a transaction on this thread; a new thread has its own connection.
+    signal = Signal()
+    results: list[Any] = []
+
+    def send() -> None:
+        with record_signals() as recording:
+            signal.send(sender=None, using="default")
+        results.append(recording.sends[0].in_atomic)
+        connections.close_all()
+
+    with record_signals() as here:
+        signal.send(sender=None, using="default")
+    thread = threading.Thread(target=send)
+    thread.start()
+    thread.join()
+    assert here.sends[0].in_atomic is True
+    assert results == [False]
 
 
 def test_a_send_without_a_database_has_in_atomic_none() -> None:
