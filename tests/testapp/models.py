@@ -25,3 +25,6 @@ class Review(models.Model):
 
     book = models.ForeignKey(Book, on_delete=models.SET_NULL, null=True)
     text = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.text
