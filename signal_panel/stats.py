@@ -418,7 +418,7 @@ class _Builder:
                 "time": _ms(send.duration_ns),
                 "bar_x": x,
                 "bar_w": width,
-                "receivers": str(len(calls)),
+                "receivers": len(calls),
             }
         )
         self.rendered.add(row_id)
@@ -498,7 +498,7 @@ class _Builder:
                 "time": _ms(sum(s.duration_ns for s in sends)),
                 "bar_x": x,
                 "bar_w": width,
-                "receivers": str(call_count),
+                "receivers": call_count,
             }
         )
         css = _row_class("spCall", row_id, True)

@@ -42,9 +42,11 @@ def _rebuild_toolbar_urls() -> None:
     clear_url_caches()
 
 
-def use_panels(settings: Any, *, with_history: bool = True, store: str = "") -> Iterator[None]:
-    """Configure the toolbar with :data:`PANELS` (and ``store``) for one test."""
-    settings.DEBUG_TOOLBAR_PANELS = PANELS if with_history else PANELS[1:]
+def use_panels(
+    settings: Any, panels: list[str] | None = None, *, store: str = ""
+) -> Iterator[None]:
+    """Configure the toolbar with ``panels`` (default :data:`PANELS`) and ``store`` for a test."""
+    settings.DEBUG_TOOLBAR_PANELS = PANELS if panels is None else panels
     config = {"SHOW_TOOLBAR_CALLBACK": "tests.urls.show_toolbar", "IS_RUNNING_TESTS": False}
     if store:
         config["TOOLBAR_STORE_CLASS"] = store
