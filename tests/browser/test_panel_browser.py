@@ -135,3 +135,18 @@ def test_panel_in_the_browser(page: Any) -> None:
     panel.locator(".djdt-scroll").evaluate("(element) => element.scrollTo(0, 0)")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+
+
+def test_receiver_table_sorts_and_timeline_folds_in_the_browser(page: Any) -> None:
+    panel = open_panel(page)
+    calls = panel.locator(".spReceivers th", has_text="Calls")
+    calls.locator(".spSort").click()  # Most calls first.
+    first = panel.locator(".spReceivers tbody tr").first.locator("td").nth(2).inner_text()
+    calls.locator(".spSort").click()  # Fewest first.
+    last = panel.locator(".spReceivers tbody tr").first.locator("td").nth(2).inner_text()
+    assert (first, last, calls.get_attribute("aria-sort")) == ("2", "1", "ascending")
+
+    panel.locator(".spCollapseAll").click()
+    assert panel.locator(".spTimeline tr.spCall:visible").count() == 0
+    panel.locator(".spExpandAll").click()
+    assert panel.locator(".spTimeline tr.spCall:visible").count() == 6
