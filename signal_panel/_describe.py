@@ -372,43 +372,77 @@ def _container(value: Any, limit: int, depth: int, seen: frozenset[int]) -> str:
 
 # Per secret pattern: {kwarg name: masked?}.
 _masks: dict[str, dict[str, bool]] = {}
-# Per type seen as a kwarg value: the primary key's attname for model classes, else None.
-_pk_attnames: dict[type, str | None] = {}
+class _PrimaryKey:
+    """A model instance's primary key as it was when the signal was sent."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object):
+        self.value = value
 
 
-def primary_keys(named: dict[str, Any]) -> dict[str, Any] | None:
-    """``{"instance": pk}`` when ``named["instance"]`` is a model instance, as it is now.
+class _Summary(str):
+    """A value summarised at send time."""
 
-    Django's model signals pass the instance as ``instance``; its primary key changes as the
-    signal chain runs (None in ``pre_save`` of a new row), so it is taken at send time. Runs on
-    every recorded send (everything else is summarised later): one lookup, one type check.
+    __slots__ = ()
+
+
+# What to take at send time from a kwarg value of each type seen: the primary key's attname for
+# model classes, _COPY for mutable containers, None for the rest.
+_COPY = "<copy>"
+_SNAPSHOT_LIMIT = 32
+_CONTAINERS: dict[type, str | None] = {dict: _COPY, list: _COPY, set: _COPY, bytearray: _COPY}
+_take: dict[type, str | None] = dict(_CONTAINERS)
+
+
+def _classify(value: object) -> str | None:
+    if isinstance(value, Model):
+        pk = value._meta.pk
+        return pk.attname if pk is not None else None
+    return None
+
+
+def snapshot(named: dict[str, Any]) -> dict[str, Any] | None:
+    """What of ``named`` must be taken at send time, because it changes as the chain runs.
+
+    Everything else is summarised later, when read. A model instance's primary key (None in
+    ``pre_save`` of a new row) is taken; a mutable container is copied (``Model.__init__`` empties
+    the ``kwargs`` dict ``pre_init`` was sent, for example), or summarised at once when it is
+    longer than a summary shows. One type lookup per value.
     """
-    value = named.get("instance")
-    if value is None:
-        return None
-    kind = type(value)
-    try:
-        attname = _pk_attnames[kind]
-    except KeyError:
-        attname = None
-        if isinstance(value, Model) and value._meta.pk is not None:
-            attname = value._meta.pk.attname
-        if len(_pk_attnames) > _CACHE_LIMIT:
-            _pk_attnames.clear()
-        _pk_attnames[kind] = attname
-    if attname is None:
-        return None
-    return {"instance": value.__dict__.get(attname)}
+    taken = None
+    for key, value in named.items():
+        kind = type(value)
+        try:
+            how = _take[kind]
+        except KeyError:
+            how = _classify(value)
+            if len(_take) > _CACHE_LIMIT:
+                _take.clear()
+                _take.update(_CONTAINERS)
+            _take[kind] = how
+        if how is None:
+            continue
+        if taken is None:
+            taken = {}
+        if how is _COPY:
+            if len(value) <= _SNAPSHOT_LIMIT:
+                taken[key] = kind(value)
+            else:
+                taken[key] = _Summary(summarize(value, 200))
+        else:
+            taken[key] = _PrimaryKey(value.__dict__.get(how))
+    return taken
 
 
 def summarize_kwargs(
     named: dict[str, Any],
     limit: int,
     secret: re.Pattern[str],
-    pks: dict[str, Any] | None = None,
+    taken: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """``{name: summary}``; names that look secret have masked values, and model instances are
-    shown with the primary key in ``pks`` (taken when the signal was sent) when given."""
+    """``{name: summary}``; names that look secret have masked values, and what
+    :func:`snapshot` took at send time is shown instead of the value as it is now."""
     masks = _masks.get(secret.pattern)
     if masks is None:
         masks = _masks[secret.pattern] = {}
@@ -425,8 +459,14 @@ def summarize_kwargs(
             masks[key] = masked
         if masked:
             out[key] = MASK
-        elif pks is not None and key in pks and isinstance(value, Model):
-            out[key] = f"<{_class_label(type(value))} pk={summarize(pks[key], 40)}>"
+        elif taken is not None and key in taken:
+            then = taken[key]
+            if type(then) is _PrimaryKey:
+                out[key] = f"<{_class_label(type(value))} pk={summarize(then.value, 40)}>"
+            elif type(then) is _Summary:
+                out[key] = _truncate(str(then), limit)
+            else:
+                out[key] = summarize(then, limit)
         else:
             out[key] = summarize(value, limit)
     return out

@@ -189,7 +189,7 @@ class Send:
         "_kind",
         "_lineno",
         "_named",
-        "_pks",
+        "_taken",
         "calls",
         "duration_ns",
         "parent",
@@ -208,14 +208,15 @@ class Send:
         kind: tuple[str, bool, bool],
         callsite: tuple[types.CodeType, int] | None,
         start_ns: int,
+        in_atomic: bool | None = None,
     ):
         self.signal = signal
         #: A short label of the sender (never the sender itself: it is not kept alive).
         self.sender = sender
-        # The keyword arguments are summarised when read, not while receivers run; model
-        # instances' primary keys are taken now, as they were when the signal was sent.
+        # The keyword arguments are summarised when read, not while receivers run; what changes
+        # as the chain runs (primary keys, mutable containers) is taken now.
         self._named = named or None
-        self._pks = _describe.primary_keys(named) if named else None
+        self._taken = _describe.snapshot(named) if named else None
         self._config = config
         #: The receiver call this send was made from, or None.
         self.parent = parent
@@ -230,11 +231,12 @@ class Send:
         self.duration_ns = 0
         #: Receiver calls, in the order they started.
         self.calls: list[ReceiverCall] = []
+        self._in_atomic = in_atomic
 
     @property
     def in_atomic(self) -> bool | None:
         """Whether the send ran inside ``transaction.atomic`` on its database (None if unknown)."""
-        return getattr(self, "_in_atomic", None)
+        return self._in_atomic
 
     @in_atomic.setter
     def in_atomic(self, value: bool | None) -> None:
@@ -283,7 +285,7 @@ class Send:
             return {}
         config = self._config
         return _describe.summarize_kwargs(
-            self._named, config.summary_length, config.secret_pattern, self._pks
+            self._named, config.summary_length, config.secret_pattern, self._taken
         )
 
     @property
@@ -503,8 +505,9 @@ def begin_send(
         if first.call_count >= config.max_calls:
             first.dropped_sends += 1
             return [None]
-        send = Send(signal, label, named, config, parent, kind, callsite, now - first.started_ns)
-        send.in_atomic = in_atomic
+        send = Send(
+            signal, label, named, config, parent, kind, callsite, now - first.started_ns, in_atomic
+        )
         first.sends.append(send)
         if parent is not None:
             if parent._sends is None:
@@ -519,9 +522,16 @@ def begin_send(
             sends.append(None)
             continue
         send = Send(
-            signal, label, named, recording.config, parent, kind, callsite, now - recording.started_ns
+            signal,
+            label,
+            named,
+            recording.config,
+            parent,
+            kind,
+            callsite,
+            now - recording.started_ns,
+            in_atomic,
         )
-        send.in_atomic = in_atomic
         recording.sends.append(send)
         if parent is not None:
             if parent._sends is None:

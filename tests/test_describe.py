@@ -197,8 +197,9 @@ def test_kwargs_summaries_are_safe() -> None:
     assert kwargs["bad"] == "<BadRepr (repr failed: ValueError)>"
     assert kwargs["huge"].endswith("… (100000 chars)")
     assert len(kwargs["huge"]) < 200
-    assert kwargs["looped"] == "[1, 2, <recursive list>]"
-    assert kwargs["nested"] == "{'a': 1, 'self': <recursive dict>}"
+    # Mutable containers are copied at send time; the copy holds the original, which holds itself.
+    assert kwargs["looped"] == "[1, 2, [1, 2, <recursive list>]]"
+    assert kwargs["nested"] == "{'a': 1, 'self': {'a': 1, 'self': <recursive dict>}}"
     assert kwargs["data"].endswith("… (2000 bytes)")
     assert kwargs["flag"] == "True"
     assert kwargs["nothing"] == "None"
@@ -241,6 +242,26 @@ def test_model_instances_are_summarised_without_queries_or_str(
     assert kwargs["book"] == f"<testapp.Book pk={book.pk}>"
     assert kwargs["author"] == f"<testapp.Author pk={author.pk}>"
     assert kwargs["books"] == "<QuerySet of testapp.Book>"
+
+
+def test_mutable_kwargs_are_shown_as_they_were_when_sent() -> None:
+    values = {"title": "first"}
+    items = [1]
+    with record_signals() as recording:
+        signal.send(sender=None, values=values, items=items)
+    values.clear()
+    items.append(2)
+    assert recording.sends[0].kwargs == {"values": "{'title': 'first'}", "items": "[1]"}
+
+
+@pytest.mark.django_db
+def test_pre_init_shows_the_model_kwargs_it_was_sent() -> None:
+    from django.db.models.signals import pre_init
+
+    with record_signals() as recording:
+        Author(name="Ada")
+    (send,) = [s for s in recording.sends if s.signal is pre_init]
+    assert send.kwargs == {"args": "()", "kwargs": "{'name': 'Ada'}"}
 
 
 @pytest.mark.django_db

@@ -280,12 +280,7 @@ def _async_group(
     return _parallel(*(asend_and_wrap_exception(r) for r in receivers))
 
 
-def _has_no_receivers(signal: Signal, sender: Any) -> bool:
-    # Django's fast path, checked in the same order so the sender cache is touched the same way.
-    return (
-        not signal.receivers
-        or signal.sender_receivers_cache.get(sender) is dispatcher.NO_RECEIVERS
-    )
+_NO_RECEIVERS = dispatcher.NO_RECEIVERS
 
 
 def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
@@ -299,7 +294,8 @@ def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> A
     if sends is None:
         return _baseline["send_robust" if robust else "send"](signal, sender, **named)
     try:
-        if _has_no_receivers(signal, sender):
+        # Django's fast path, in the same order, so the sender cache is touched the same way.
+        if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
             return []
         sync_receivers, async_receivers = signal._live_receivers(sender)
         responses = _run_sync(signal, sender, named, sync_receivers, robust, state, sends)
@@ -327,7 +323,7 @@ async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: boo
     if sends is None:
         return await _baseline["asend_robust" if robust else "asend"](signal, sender, **named)
     try:
-        if _has_no_receivers(signal, sender):
+        if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
             return []
         sync_receivers, async_receivers = signal._live_receivers(sender)
 
