@@ -15,6 +15,8 @@ always cover every stored call.
 from __future__ import annotations
 
 import importlib
+from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from signal_panel import registry
@@ -162,56 +164,60 @@ class _Builder:
         self.slow_calls = slow_calls
 
         # The one pass: names, whether each send can fold (and with what), receiver totals.
+        # It runs over up to MAX_CALLS receiver calls, hence the local names.
         names: dict[int, tuple[str, str]] = {}
         self.names: list[tuple[str, str]] = []
         # Per send: a number shared by the sends that may fold together, or -1 if it cannot fold.
         self.fold_keys: list[int] = []
         fold_ids: dict[tuple[Any, ...], int] = {}
-        self.call_position: dict[int, int] = {}
         self.groups: dict[Any, _ReceiverGroup] = {}
         groups = self.groups
+        add_name, add_fold_key = self.names.append, self.fold_keys.append
+        self.stored_calls = 0
         for send in sends:
             signal_key = id(send.signal)
             name = names.get(signal_key)
-            library = send.library
             if name is None:
                 full = send.signal_name
-                name = names[signal_key] = (full, _short_signal(full, library))
-            self.names.append(name)
+                name = names[signal_key] = (full, _short_signal(full, send.library))
+            add_name(name)
             quiet = id(send) not in problem_sends
+            calls = send.calls
             keys = []
-            for position, call in enumerate(send.calls):
-                call_key = id(call)
-                self.call_position[call_key] = position
-                logical_key = call.logical_key
-                keys.append(logical_key)
-                error = call.error
-                if error is not None or call_key in problem_calls or call.sends:
-                    quiet = False
-                group = groups.get(logical_key)
-                if group is None:
-                    group = groups[logical_key] = _ReceiverGroup(
-                        call.receiver_name, call.location, library
-                    )
-                group.signals[name[1]] = None
-                group.calls += 1
-                duration = call.duration_ns
-                group.total_ns += duration
-                if duration > group.max_ns:
-                    group.max_ns = duration
-                if error is not None:
-                    group.errors += 1
-                queries = call.queries
-                if queries:
-                    group.queries += queries
-                    group.query_ns += call.query_ns
-                if call_key in slow_calls:
-                    group.slow += 1
+            if calls:
+                self.stored_calls += len(calls)
+                short = name[1]
+                for call in calls:
+                    call_key = id(call)
+                    logical_key = call.logical_key
+                    keys.append(logical_key)
+                    error = call.error
+                    if quiet and (error is not None or call_key in problem_calls or call.sends):
+                        quiet = False
+                    group = groups.get(logical_key)
+                    if group is None:
+                        group = groups[logical_key] = _ReceiverGroup(
+                            call.receiver_name, call.location, send.library
+                        )
+                    group.signals[short] = None
+                    group.calls += 1
+                    duration = call.duration_ns
+                    group.total_ns += duration
+                    if duration > group.max_ns:
+                        group.max_ns = duration
+                    if error is not None:
+                        group.errors += 1
+                    queries = call.queries
+                    if queries:
+                        group.queries += queries
+                        group.query_ns += call.query_ns
+                    if call_key in slow_calls:
+                        group.slow += 1
             if quiet:
-                key = (signal_key, send.sender, library, send.robust, send.is_async, *keys)
-                self.fold_keys.append(fold_ids.setdefault(key, len(fold_ids)))
+                key = (signal_key, send.sender, send.library, send.robust, send.is_async, *keys)
+                add_fold_key(fold_ids.setdefault(key, len(fold_ids)))
             else:
-                self.fold_keys.append(-1)
+                add_fold_key(-1)
 
         #: DOM ids of the rows the timeline renders, to link problems to them.
         self.rendered: set[str] = set()
@@ -222,8 +228,11 @@ class _Builder:
     def send_id(self, send: Send) -> str:
         return f"s{self.index[id(send)]}"
 
+    def call_position(self, call: ReceiverCall) -> int:
+        return next(i for i, each in enumerate(call.send.calls) if each is call)
+
     def call_id(self, call: ReceiverCall) -> str:
-        return f"c{self.index[id(call.send)]}_{self.call_position[id(call)]}"
+        return f"c{self.index[id(call.send)]}_{self.call_position(call)}"
 
     def _bar(self, start_ns: int, duration_ns: int) -> tuple[str, str]:
         """Where a bar starts and how wide it is, in % of the recording (at least visible)."""
@@ -277,13 +286,13 @@ class _Builder:
         seen: set[str] = set()
         for call in problem.calls:
             send_index = self.index.get(id(call.send))
-            if send_index is None or id(call) not in self.call_position:
+            if send_index is None:
                 continue
             row = self.call_id(call)
             if row not in seen:
                 seen.add(row)
                 signal = self.names[send_index][1]
-                position = self.call_position[id(call)] + 1
+                position = self.call_position(call) + 1
                 label = f"{signal} #{send_index + 1}.{position} → "
                 label += _short_receiver(call.receiver_name)
                 targets.append({"row": row, "label": label, "shown": row in self.rendered})
@@ -328,10 +337,9 @@ class _Builder:
         index = self.index
         roots = [s for s in self.sends if s.parent is None or id(s.parent.send) not in index]
         self._emit(roots, "", 0, False)
-        stored_calls = len(self.call_position)
         left = {
             "sends": len(self.sends) - self.shown_sends,
-            "calls": stored_calls - self.shown_calls,
+            "calls": self.stored_calls - self.shown_calls,
         }
         return self.rows, left
 
@@ -347,42 +355,43 @@ class _Builder:
             else:
                 self._send_rows(item, parent, depth, hidden)
 
-    def _fold(self, siblings: list[Send]) -> list[Send | list[Send]]:
+    def _fold(self, siblings: list[Send]) -> Iterator[Send | list[Send]]:
         """The siblings in order, with alike quiet sends of each quiet stretch gathered into lists.
 
         A stretch is a run of consecutive quiet sends (receivers that returned, sent nothing and
         have no problem); within it, sends with the same signal, sender and receivers that occur
-        often enough become one list, placed where the first of them was.
+        often enough become one list, placed where the first of them was. Lazy, so a timeline
+        that is full stops here too.
         """
-        out: list[Send | list[Send]] = []
-        stretch: list[tuple[Send, int]] = []
         index, fold_keys = self.index, self.fold_keys
-
-        def flush() -> None:
-            groups: dict[int, list[Send]] = {}
-            for send, key in stretch:
-                groups.setdefault(key, []).append(send)
-            placed: set[int] = set()
-            for send, key in stretch:
-                group = groups[key]
-                if len(group) < (FOLD_BUSY_SENDS if send.calls else FOLD_QUIET_SENDS):
-                    out.append(send)
-                elif id(group) not in placed:
-                    placed.add(id(group))
-                    out.append(group)
-            stretch.clear()
-
+        stretch: list[tuple[Send, int]] = []
         for send in siblings:
             key = fold_keys[index[id(send)]]
-            if key < 0:
-                if stretch:
-                    flush()
-                out.append(send)
-            else:
+            if key >= 0:
                 stretch.append((send, key))
+                continue
+            if stretch:
+                yield from self._fold_stretch(stretch)
+                stretch = []
+            yield send
         if stretch:
-            flush()
-        return out
+            yield from self._fold_stretch(stretch)
+
+    @staticmethod
+    def _fold_stretch(stretch: list[tuple[Send, int]]) -> Iterator[Send | list[Send]]:
+        counts = Counter(key for _send, key in stretch)
+        folded: dict[int, list[Send]] = {}
+        for send, key in stretch:
+            if counts[key] >= (FOLD_BUSY_SENDS if send.calls else FOLD_QUIET_SENDS):
+                folded.setdefault(key, []).append(send)
+        placed: set[int] = set()
+        for send, key in stretch:
+            group = folded.get(key)
+            if group is None:
+                yield send
+            elif key not in placed:
+                placed.add(key)
+                yield group
 
     def _send_rows(self, send: Send, parent: str, depth: int, hidden: bool) -> None:
         rows = self.rows
