@@ -6,7 +6,7 @@ below (10,000 receiver calls each, the default ``MAX_CALLS``) it measures, as th
 - problems: finding the problems (``Recording.problems``), the first part of ``generate_stats``;
 - stats: the rest of ``SignalPanel.generate_stats`` turning the recording into plain data
   (``panel_stats``), plus the store's JSON round trip (``serialize``/``deserialize``);
-- render: ``SignalPanel.content`` rendering the template from those stats;
+- render: ``SignalPanel.content`` rendering the template from those stats (``render_content``);
 - the size of the HTML sent to the browser, and of the JSON kept in the store.
 
 Targets: problems + stats + render under 250 ms, HTML under 2 MB. Times are the median of several
@@ -58,9 +58,9 @@ from debug_toolbar.store import deserialize, serialize  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.db.models.signals import post_save, pre_save  # noqa: E402
 from django.dispatch import Signal  # noqa: E402
-from django.template.loader import render_to_string  # noqa: E402
 
 from signal_panel import record_signals  # noqa: E402
+from signal_panel.panels import render_content  # noqa: E402
 from signal_panel.recording import Recording  # noqa: E402
 from signal_panel.stats import panel_stats  # noqa: E402
 
@@ -172,9 +172,7 @@ def measure(recording: Recording, rounds: int) -> dict[str, Any]:
             lambda: deserialize(serialize(panel_stats(recording, registry_listing=True)))
         )
         loaded = data
-        html, render_wall, render_cpu = _timed(
-            functools.partial(render_to_string, "signal_panel/panel.html", loaded)
-        )
+        html, render_wall, render_cpu = _timed(functools.partial(render_content, loaded))
         stored = serialize(panel_stats(recording, registry_listing=True))
         for key, value in (
             ("problems", problems_wall),

@@ -16,15 +16,24 @@ from debug_toolbar.panels import Panel
 from django.apps import apps
 from django.core import checks
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from signal_panel import recording
 from signal_panel.recording import Recording
-from signal_panel.stats import empty_stats, panel_stats
+from signal_panel.stats import empty_stats, panel_stats, template_context
 
 __all__ = ["SignalPanel"]
+
+
+TEMPLATE = "signal_panel/panel.html"
+
+
+def render_content(stats: dict[str, Any]) -> str:
+    """The panel's HTML for ``stats`` (what ``SignalPanel.content`` returns)."""
+    return render_to_string(TEMPLATE, template_context(stats))
 
 
 def _subtitle_ms(ms: float) -> str:
@@ -41,7 +50,7 @@ class SignalPanel(Panel):
     is_async = True
     title = _("Signals")
     nav_icon = "debug_toolbar/img/signals.svg"  # type: ignore[assignment]  # None in the base
-    template = "signal_panel/panel.html"
+    template = TEMPLATE
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,6 +79,10 @@ class SignalPanel(Panel):
                 ngettext("%(count)d problem", "%(count)d problems", problems) % {"count": problems}
             )
         return " · ".join(parts)
+
+    @property
+    def content(self) -> str:
+        return render_content(self._stats())
 
     @property
     def scripts(self) -> list[str]:

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext, ngettext
+
 from signal_panel import registry
 from signal_panel.problems import KINDS
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from signal_panel.problems import Problem
     from signal_panel.recording import ReceiverCall, Recording, Send
 
-__all__ = ["TIMELINE_ROWS", "empty_stats", "panel_stats", "registry_stats"]
+__all__ = ["TIMELINE_ROWS", "empty_stats", "panel_stats", "registry_stats", "template_context"]
 
 #: Most rows the timeline renders (sends, folded runs and receiver calls together).
 TIMELINE_ROWS = 1000
@@ -658,6 +660,28 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         "receivers": builder.receivers(),
         "registry": registry_stats() if show_registry else None,
     }
+
+
+def template_context(stats: dict[str, Any]) -> dict[str, Any]:
+    """The template's context for ``stats``: the stats, plus the words that depend on the
+    language the panel is rendered in (counts need ``ngettext``; doing it here rather than with
+    ``{% blocktranslate %}`` in every row keeps a long timeline quick to render)."""
+    no_receivers = gettext("no receivers")
+    for row in stats.get("timeline", ()):
+        count = row.get("receivers")
+        if count is None:
+            continue
+        if not count:
+            row["outcome"] = no_receivers
+        elif row["type"] == "run":
+            row["outcome"] = ngettext(
+                "%(count)d receiver call", "%(count)d receiver calls", count
+            ) % {"count": count}
+        else:
+            row["outcome"] = ngettext("%(count)d receiver", "%(count)d receivers", count) % {
+                "count": count
+            }
+    return stats
 
 
 def empty_stats() -> dict[str, Any]:

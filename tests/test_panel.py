@@ -86,7 +86,9 @@ def failing_audit(sender: Any, **kwargs: Any) -> None:
 
 
 @pytest.fixture
-def receivers() -> Iterator[None]:
+def receivers(settings: Any) -> Iterator[None]:
+    # No receiver here is slow on purpose: a busy machine must not add slow_receiver problems.
+    settings.SIGNAL_PANEL = {"SLOW_RECEIVER_MS": 10_000}
     post_save.connect(first_book, sender=Author, dispatch_uid="test-panel-first-book")
     views.page_viewed.connect(failing_audit, dispatch_uid="test-panel-failing-audit")
     yield

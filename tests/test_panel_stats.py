@@ -15,12 +15,11 @@ from django.core import checks
 from django.db import connection
 from django.db.models.signals import post_init, post_save
 from django.http import HttpResponse
-from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from signal_panel import record_signals, stats
-from signal_panel.panels import SignalPanel
+from signal_panel.panels import SignalPanel, render_content
 from signal_panel.problems import KINDS
 from signal_panel.recording import Recording
 from signal_panel.stats import panel_stats, registry_stats
@@ -30,9 +29,15 @@ from tests.testapp.models import Author, Book, Tag
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def no_slow_receivers(settings: Any) -> None:
+    """A busy machine must not add slow_receiver problems (tests that want some set their own)."""
+    settings.SIGNAL_PANEL = {"SLOW_RECEIVER_MS": 10_000}
+
+
 def render(data: dict[str, Any]) -> str:
     """The panel's HTML for these stats, after the store's JSON round trip."""
-    return render_to_string("signal_panel/panel.html", json.loads(json.dumps(data)))
+    return render_content(json.loads(json.dumps(data)))
 
 
 def rows(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
