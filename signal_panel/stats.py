@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext, ngettext
 
 from signal_panel import registry
-from signal_panel.problems import KINDS
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
@@ -272,7 +271,6 @@ class _Builder:
                 {
                     "number": number,
                     "kind": problem.kind,
-                    "known_kind": problem.kind in KINDS,
                     "message": problem.message,
                     "locations": [str(location) for location in problem.locations],
                     "details": [_detail(str(k), v) for k, v in problem.details.items()],

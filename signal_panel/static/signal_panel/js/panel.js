@@ -241,10 +241,8 @@ function applyFilter(input) {
     const matches = timelineOf(panel).filter(input.value);
     const status = panel.querySelector(".spFilterStatus");
     if (status) {
-        status.textContent =
-            matches === null
-                ? ""
-                : `${matches} ${matches === 1 ? "send matches" : "sends match"}`;
+        // The label comes translated from the template.
+        status.textContent = matches === null ? "" : `${status.dataset.spLabel} ${matches}`;
     }
 }
 
