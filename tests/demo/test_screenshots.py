@@ -1,0 +1,91 @@
+"""The example project in a real browser: each main scenario's page with the signal panel open.
+
+Debian's Chromium driven by Playwright, on pages served by pytest-django's ``live_server``. The
+screenshots go to pytest's temporary directory; with ``SCREENSHOTS=1`` (``make screenshots``) they
+replace README's, under docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+# README's tour: scenario -> (the receivers whose rows to unfold, in order, or none to show the
+# problems at the top; text the open panel must show).
+SHOTS = {
+    "profile": (["create_profile"], "accounts.Profile"),
+    "custom": (["award_loyalty_points"], "loyalty_points_awarded"),
+    "async": (["mark_order_shipped"], "notify_carrier"),
+    "blinker": (["watch_stock_level", "reorder_from_supplier"], "shop.stock-low"),
+    "duplicates": ([], "queue_welcome_email"),
+    "recursion": ([], "re-entered itself"),
+    "bulk": ([], "bulk_create() of 40 shop.Order rows"),
+    "n_plus_one": ([], "build_invoice_naive"),
+}
+
+
+@pytest.fixture
+def page(live_server: Any, demo_data: None, settings: Any) -> Iterator[Any]:
+    settings.DEBUG = True  # pytest-django turns it off; the demo runs with it on.
+    # Playwright's sync API runs an event loop in this thread while it is open, and Django's ORM
+    # refuses to run beside one: start it after the database is ready, stop it before the flush.
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.base_url = live_server.url
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        context.close()
+        browser.close()
+    assert errors == []
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    if os.environ.get("SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        return DOCS
+    return tmp_path
+
+
+@pytest.mark.parametrize("slug", SHOTS)
+def test_signal_panel_on_the_scenario(page: Any, shots: Path, slug: str) -> None:
+    unfold, expected = SHOTS[slug]
+    page.goto(page.base_url + reverse(slug))
+
+    page.locator("#djDebugToolbar a.SignalPanel").click()
+    panel = page.locator("#SignalPanel")
+    panel.locator(".spTimeline").wait_for()
+    for receiver in unfold:
+        row = panel.locator("tr.spCall", has_text=receiver).first
+        if row.locator(".djToggleSwitch").inner_text().strip() == "+":
+            row.locator(".djToggleSwitch").click()
+    assert expected in panel.inner_text()
+
+    page.screenshot(path=str(shots / f"{slug}.png"))
