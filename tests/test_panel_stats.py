@@ -113,6 +113,27 @@ def test_building_and_rendering_run_no_query_and_send_no_signal(connect: Any) ->
     )
 
 
+def test_sender_whose_text_is_markup_shows_as_text() -> None:
+    with record_signals() as recording:
+        views.page_viewed.send(sender="<script>alert(1)</script>")
+    content = render(panel_stats(recording))
+    assert "<script>alert(1)" not in content
+    assert "&#x27;&lt;script&gt;alert(1)&lt;/script&gt;&#x27;" in content
+
+
+def test_receiver_name_with_angle_brackets_shows_as_text() -> None:
+    closure = make_closure()
+    views.page_viewed.connect(closure)
+    try:
+        with record_signals() as recording:
+            views.page_viewed.send(sender=None)
+    finally:
+        views.page_viewed.disconnect(closure)
+    content = render(panel_stats(recording, registry_listing=False))
+    assert "make_closure.&lt;locals&gt;.closure" in content
+    assert "<locals>" not in content
+
+
 # -- timeline ------------------------------------------------------------------------------------
 
 
