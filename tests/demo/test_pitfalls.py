@@ -155,3 +155,10 @@ def test_vanishing_receiver_is_reported_where_it_was_connected(visit: Visitor) -
     (problem,) = page.problems("vanishing_receiver")
     assert "index_page" in problem.message
     assert any(loc.startswith("demo_site/pitfalls/receivers.py:") for loc in problem.locations)
+
+
+def test_vanishing_receiver_still_runs_here(visit: Visitor) -> None:
+    page = visit("/vanishing-receiver/")
+
+    assert page.calls("index_page")
+    assert b"index_page ran" in page.response.content
