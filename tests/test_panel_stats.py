@@ -4,6 +4,7 @@ folding, the row limit, problems, the by-receiver table, the registry, and setti
 from __future__ import annotations
 
 import gc
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -342,6 +343,7 @@ def test_problem_link_targets_a_row_id_the_html_has(connect: Any) -> None:
 
 def test_duplicate_receiver_problem_lists_both_connection_places() -> None:
     one, two = make_closure(), make_closure()
+    first_line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
     views.page_viewed.connect(one)
     views.page_viewed.connect(two)
     try:
@@ -351,7 +353,8 @@ def test_duplicate_receiver_problem_lists_both_connection_places() -> None:
         views.page_viewed.disconnect(one)
         views.page_viewed.disconnect(two)
     [problem] = [p for p in panel_stats(recording)["problems"] if p["kind"] == "duplicate_receiver"]
-    assert len(problem["locations"]) == 2
+    here = "tests/test_panel_stats.py"
+    assert {f"{here}:{first_line}", f"{here}:{first_line + 1}"} <= set(problem["locations"])
 
 
 def save_again(sender: Any, instance: Author, **kwargs: Any) -> None:
