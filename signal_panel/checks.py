@@ -16,13 +16,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     """``signal_panel.E001`` for every invalid key or value in ``SIGNAL_PANEL``."""
     if not hasattr(settings, "SIGNAL_PANEL"):
         return []
+    value: object = getattr(settings, "SIGNAL_PANEL")  # noqa: B009 (not in django-stubs' Settings)
     return [
         checks.Error(
             message,
             hint="See the Settings section of django-signal-panel's README.",
             id="signal_panel.E001",
         )
-        for message in validate(settings.SIGNAL_PANEL)
+        for message in validate(value)
     ]
 
 

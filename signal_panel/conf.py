@@ -63,16 +63,23 @@ def validate(value: object) -> list[str]:
                 f"SIGNAL_PANEL[{key!r}] must be {wanted}, not {type(item).__name__} ({item!r})."
             )
             continue
-        if key in ("MAX_CALLS", "SUMMARY_LENGTH", "REPEATED_QUERY_THRESHOLD") and item < 1:
-            errors.append(f"SIGNAL_PANEL[{key!r}] must be at least 1, not {item!r}.")
-        elif key == "SLOW_RECEIVER_MS" and item < 0:
-            errors.append(f"SIGNAL_PANEL[{key!r}] must not be negative, not {item!r}.")
-        elif key == "SECRET_PATTERN":
+        # The isinstance() checks repeat the type check above for the type checker.
+        if key in ("MAX_CALLS", "SUMMARY_LENGTH", "REPEATED_QUERY_THRESHOLD"):
+            if isinstance(item, int) and item < 1:
+                errors.append(f"SIGNAL_PANEL[{key!r}] must be at least 1, not {item!r}.")
+        elif key == "SLOW_RECEIVER_MS":
+            if isinstance(item, (int, float)) and item < 0:
+                errors.append(f"SIGNAL_PANEL[{key!r}] must not be negative, not {item!r}.")
+        elif key == "SECRET_PATTERN" and isinstance(item, str):
             try:
                 re.compile(item)
             except re.error as exc:
                 errors.append(f"SIGNAL_PANEL['SECRET_PATTERN'] is not a valid regex: {exc}.")
-        elif key == "IGNORE_SIGNALS" and not all(isinstance(name, str) for name in item):
+        elif (
+            key == "IGNORE_SIGNALS"
+            and isinstance(item, (list, tuple))
+            and not all(isinstance(name, str) for name in item)
+        ):
             errors.append("SIGNAL_PANEL['IGNORE_SIGNALS'] must list dotted signal names (str).")
     return errors
 

@@ -7,6 +7,7 @@ keeps a signal, a receiver or a sender alive.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import weakref
@@ -79,10 +80,8 @@ _candidates: dict[int, list[str]] = {}
 def note_created(signal: object, module: str | None) -> None:
     """Called from a patched ``Signal.__init__`` with the module that created the signal."""
     if module:
-        try:
+        with contextlib.suppress(TypeError):
             _defined_in[signal] = module
-        except TypeError:
-            pass
 
 
 def _signal_types() -> tuple[type, ...]:
@@ -133,7 +132,7 @@ def _find_in_module(signal: object, module_name: str) -> str | None:
     for attr, value in list(vars(module).items()):
         if value is signal:
             return f"{module_name}.{attr}"
-    for attr, value in list(vars(module).items()):
+    for value in list(vars(module).values()):
         if issubclass(type(value), type) and getattr(value, "__module__", None) == module_name:
             for class_attr, class_value in list(vars(value).items()):
                 if class_value is signal:
@@ -155,10 +154,8 @@ def signal_name(signal: object) -> str:
     if cached is not None:
         return cached
     name = _resolve_name(signal)
-    try:
+    with contextlib.suppress(TypeError):
         _names[signal] = name
-    except TypeError:
-        pass
     return name
 
 

@@ -40,7 +40,8 @@ def record_one(receiver: Any, **connect: Any) -> tuple[Any, Any]:
 
 def this_line() -> int:
     frame = inspect.currentframe()
-    assert frame is not None and frame.f_back is not None
+    assert frame is not None
+    assert frame.f_back is not None
     return frame.f_back.f_lineno
 
 

@@ -28,7 +28,11 @@ def _clean_signals() -> Any:
 def tree(recording: Recording) -> list[tuple[int, str, str | None]]:
     """(depth, sender, name of the receiver it was sent from) for each send."""
     return [
-        (send.depth, send.sender, send.parent.receiver_name.rsplit(".", 1)[-1] if send.parent else None)
+        (
+            send.depth,
+            send.sender,
+            send.parent.receiver_name.rsplit(".", 1)[-1] if send.parent else None,
+        )
         for send in recording.sends
     ]
 

@@ -270,6 +270,6 @@ def test_problems_are_ordered_worst_first() -> None:
     signal.connect(broken)
     with record_signals() as recording:
         signal.send_robust(sender=None)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="bad"):
             signal.send(sender=None)
     assert kinds(recording) == ["raised_error", "swallowed_error"]

@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 from signal_panel import record_signals
 from signal_panel.instrumentation import django_signals
 
-DJANGO_SEND = {name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")}
+DJANGO_SEND = {
+    name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")
+}
 
 
 class Boom(Exception):
@@ -88,12 +90,13 @@ def normalise(result: tuple[str, Any]) -> tuple[str, Any]:
 
 
 def racing(method: str, specs: list[tuple[bool, str]]) -> bool:
-    failing = {is_async for is_async, outcome in specs if outcome == "base" or (
-        outcome == "raise" and not method.endswith("robust"))}
+    failing = {
+        is_async
+        for is_async, outcome in specs
+        if outcome == "base" or (outcome == "raise" and not method.endswith("robust"))
+    }
     return (
-        method.startswith("a")
-        and django_signals._RUN_PARALLEL is None
-        and failing == {True, False}
+        method.startswith("a") and django_signals._RUN_PARALLEL is None and failing == {True, False}
     )
 
 

@@ -81,14 +81,18 @@ def test_memory_stays_bounded_with_nested_recordings() -> None:
         pass
 
     signal.connect(receiver)
-    with override_settings(SIGNAL_PANEL={"MAX_CALLS": 3}):
-        with record_signals() as small, override_settings(SIGNAL_PANEL={"MAX_CALLS": 100}):
-            with record_signals() as large:
-                for n in range(10):
-                    signal.send(sender=n)
+    with (
+        override_settings(SIGNAL_PANEL={"MAX_CALLS": 3}),
+        record_signals() as small,
+        override_settings(SIGNAL_PANEL={"MAX_CALLS": 100}),
+        record_signals() as large,
+    ):
+        for n in range(10):
+            signal.send(sender=n)
     assert sum(len(s.calls) for s in small.sends) == 3
     assert sum(len(s.calls) for s in large.sends) == 10
-    assert small.truncated and not large.truncated
+    assert small.truncated
+    assert not large.truncated
 
 
 @override_settings(SIGNAL_PANEL={"IGNORE_SIGNALS": ["tests.testapp.signals.book_published"]})

@@ -15,9 +15,15 @@ class Book(models.Model):
     author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True)
     tags = models.ManyToManyField("Tag", blank=True)
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Tag(models.Model):
     name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Review(models.Model):
