@@ -7,7 +7,7 @@ somebody reads ``Recording.problems`` or the panel generates its stats):
   ``SIGNAL_PANEL["REPEATED_QUERY_THRESHOLD"]`` times, a likely N+1.
 - ``vanishing_receiver``: a receiver connected weakly that nothing but Django's ``DEBUG``-only
   signature-check cache keeps alive; with ``DEBUG=False`` it is garbage-collected at once and never
-  runs.
+  runs. Reported when it ran during the recording, or was connected while recording.
 
 ``bypassed_receivers`` problems come from events the database instrumentation adds to the
 recording (``instrumentation/django_db.py``), and ``connect_during_request`` from
@@ -171,40 +171,39 @@ def kept_alive_only_by_debug(receiver_ref: object) -> bool:
         return False
 
 
-def _django_signals(recording: Recording) -> list[tuple[str, Signal]]:
-    found: dict[int, tuple[str, Signal]] = {}
-    try:
-        for name, signal in registry.known_signals():
-            if isinstance(signal, Signal):
-                found[id(signal)] = (name, signal)
-    except Exception:
-        pass
-    extra = [send.signal for send in recording.sends] + [e.signal for e in recording.connections]
-    for signal in extra:
-        if isinstance(signal, Signal) and id(signal) not in found:
-            found[id(signal)] = (registry.signal_name(signal), signal)
-    return list(found.values())
-
-
 def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
+    # Only the receivers this recording has to do with: those that ran in it, and those connected
+    # while it recorded. Checking every receiver of every known signal would report a receiver
+    # connected at start-up on every page, and scanning for those signals costs milliseconds per
+    # request; the registry listing shows them all, each with its own badge.
+    signals: dict[int, Signal] = {}
     calls_by_signal: dict[int, list[ReceiverCall]] = {}
     for send in recording.sends:
-        if send.calls:
+        if send.calls and isinstance(send.signal, Signal):
+            signals[id(send.signal)] = send.signal
             calls_by_signal.setdefault(id(send.signal), []).extend(send.calls)
-    for signal_name, signal in _django_signals(recording):
+    connected_by_signal: dict[int, set[str]] = {}
+    for event in recording.connections:
+        if event.action == "connect" and isinstance(event.signal, Signal):
+            signals[id(event.signal)] = event.signal
+            connected_by_signal.setdefault(id(event.signal), set()).add(event.receiver_name)
+    for key, signal in signals.items():
         # Signal.receivers entries start with (lookup_key, receiver_ref) on every Django version.
         for entry in list(signal.receivers):
             lookup_key, receiver_ref = entry[0], entry[1]
             if not kept_alive_only_by_debug(receiver_ref):
                 continue
             info = _describe.describe_receiver(receiver_ref())
-            connection = registry.connection_for(signal, lookup_key)
-            connected_at = connection.location if connection is not None else None
             calls = [
                 call
-                for call in calls_by_signal.get(id(signal), [])
+                for call in calls_by_signal.get(key, [])
                 if call.logical_key == info.logical_key
             ]
+            if not calls and info.name not in connected_by_signal.get(key, ()):
+                continue
+            signal_name = registry.signal_name(signal)
+            connection = registry.connection_for(signal, lookup_key)
+            connected_at = connection.location if connection is not None else None
             where = connected_at or "a place unknown (connected before signal_panel was imported)"
             yield Problem(
                 "vanishing_receiver",

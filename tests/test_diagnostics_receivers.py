@@ -15,7 +15,7 @@ from django.dispatch import Signal
 
 from signal_panel import record_signals, registry
 from signal_panel.diagnostics import kept_alive_only_by_debug
-from tests.testapp.models import Book
+from tests.testapp.models import Book, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +109,36 @@ def test_with_debug_the_same_receiver_runs(signal: Signal) -> None:
 
 
 @pytest.mark.usefixtures("debug")
-def test_it_is_reported_even_when_its_signal_was_not_sent(signal: Signal) -> None:
-    where = connect_a_local_function(signal)
+def test_it_is_not_reported_when_its_signal_was_not_sent(signal: Signal) -> None:
+    connect_a_local_function(signal)
     with record_signals() as recording:
         pass
+    assert vanishing(recording) == []
+
+
+@pytest.mark.usefixtures("debug")
+def test_it_is_not_reported_when_its_signal_was_sent_for_another_sender(signal: Signal) -> None:
+    connect_a_local_function(signal, sender=Book)
+    with record_signals() as recording:
+        signal.send(sender=Tag)
+    assert vanishing(recording) == []
+
+
+@pytest.mark.usefixtures("debug")
+def test_it_is_reported_when_connected_while_recording(signal: Signal) -> None:
+    with record_signals() as recording:
+        where = connect_a_local_function(signal)
     [problem] = vanishing(recording)
     assert problem.locations[0] == where
     assert problem.calls == []
+
+
+@pytest.mark.usefixtures("debug")
+def test_it_ranks_below_the_problems_of_the_request(signal: Signal) -> None:
+    with record_signals() as recording:
+        connect_a_local_function(signal)
+    kinds = [p.kind for p in recording.problems]
+    assert kinds == ["connect_during_request", "vanishing_receiver"]
 
 
 @pytest.mark.usefixtures("debug")

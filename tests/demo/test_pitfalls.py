@@ -157,6 +157,14 @@ def test_vanishing_receiver_is_reported_where_it_was_connected(visit: Visitor) -
     assert any(loc.startswith("demo_site/pitfalls/receivers.py:") for loc in problem.locations)
 
 
+def test_vanishing_receiver_is_not_reported_where_it_does_not_run(visit: Visitor) -> None:
+    # post_save is sent for the new user; index_page only receives it for pages.
+    page = visit("/profile/")
+
+    assert page.calls("create_profile")
+    assert page.problems("vanishing_receiver") == []
+
+
 def test_vanishing_receiver_still_runs_here(visit: Visitor) -> None:
     page = visit("/vanishing-receiver/")
 
