@@ -191,13 +191,41 @@ def _errors(recording: Recording) -> Iterator[Problem]:
 
 
 def _connections(recording: Recording) -> Iterator[Problem]:
+    # The same connect() run again (in a loop, or a view called twice by a test) is one problem.
+    grouped: dict[tuple[str, int, str, str], Problem] = {}
     for event in recording.connections:
-        yield Problem(
-            "connect_during_request",
-            f"{event.action}() of {event.receiver_name} to {event.signal_name} while recording, "
-            f"at {event.callsite}: receivers connected per request pile up",
-            locations=[event.callsite],
-        )
+        key = (event.action, id(event.signal), event.receiver_name, event.callsite)
+        problem = grouped.get(key)
+        if problem is None:
+            problem = grouped[key] = Problem(
+                "connect_during_request",
+                "",
+                locations=[event.callsite],
+                details={
+                    "action": event.action,
+                    "signal": event.signal_name,
+                    "receiver": event.receiver_name,
+                    "callsite": event.callsite,
+                    "count": 0,
+                },
+            )
+        problem.details["count"] += 1
+    for problem in grouped.values():
+        details = problem.details
+        count = details["count"]
+        times = "" if count == 1 else f" ({count} times)"
+        if details["action"] == "connect":
+            problem.message = (
+                f"connect() of {details['receiver']} to {details['signal']} at "
+                f"{details['callsite']} while recording{times}: connected as the program runs "
+                "rather than once at start-up"
+            )
+        else:
+            problem.message = (
+                f"{details['action']}() of {details['receiver']} from {details['signal']} at "
+                f"{details['callsite']} while recording{times}"
+            )
+        yield problem
 
 
 def _events(recording: Recording) -> Iterator[Problem]:

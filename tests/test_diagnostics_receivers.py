@@ -296,3 +296,24 @@ def test_connect_before_recording_is_no_problem() -> None:
     finally:
         post_save.disconnect(module_level_receiver, sender=Book)
     assert connects(recording) == []
+
+
+def test_the_same_connect_run_again_is_one_problem_with_a_count(signal: Signal) -> None:
+    with record_signals() as recording:
+        for _ in range(3):
+            where = connect_a_local_function(signal)
+    [problem] = connects(recording)
+    assert problem.details["count"] == 3
+    assert problem.locations[0].startswith(where)
+    assert "while recording (3 times)" in problem.message
+
+
+def test_connects_from_different_places_are_different_problems(signal: Signal) -> None:
+    with record_signals() as recording:
+        first = connect_a_local_function(signal)
+        second = line()
+        signal.connect(module_level_receiver)
+    problems = connects(recording)
+    assert [problem.details["count"] for problem in problems] == [1, 1]
+    assert [problem.locations[0].split(" in ")[0] for problem in problems] == [first, second]
+    assert [problem.message.endswith("at start-up") for problem in problems] == [True, True]
