@@ -33,7 +33,7 @@ from signal_panel.problems import Problem
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording
 
-__all__ = ["kept_alive_only_by_debug", "register"]
+__all__ = ["kept_alive_only_by_debug", "register", "vanishing_in_production"]
 
 # -- repeated queries --------------------------------------------------------------------------
 
@@ -171,6 +171,34 @@ def kept_alive_only_by_debug(receiver_ref: object) -> bool:
         return False
 
 
+def _kept_only_by_debug(signal: Signal) -> Iterator[tuple[Any, Any]]:
+    """``(lookup key, receiver)`` of each receiver of ``signal`` only ``DEBUG=True`` keeps alive."""
+    # Signal.receivers entries start with (lookup_key, receiver_ref) on every Django version.
+    for entry in list(signal.receivers):
+        # Checked before taking the receiver out of its reference: that would count as one more.
+        if kept_alive_only_by_debug(entry[1]):
+            receiver = entry[1]()
+            if receiver is not None:
+                yield entry[0], receiver
+
+
+def vanishing_in_production(signal: object) -> set[tuple[str, str | None]]:
+    """``(receiver name, connection place)`` of each receiver of the Django ``signal`` that only
+    ``DEBUG=True`` keeps alive (see :func:`kept_alive_only_by_debug`), as the registry listing
+    names them; empty for any other signal. Never raises."""
+    found: set[tuple[str, str | None]] = set()
+    if not isinstance(signal, Signal):
+        return found
+    try:
+        for lookup_key, receiver in _kept_only_by_debug(signal):
+            connection = registry.connection_for(signal, lookup_key)
+            place = connection.location if connection is not None else None
+            found.add((_describe.describe_receiver(receiver).name, place))
+    except Exception:
+        pass
+    return found
+
+
 def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
     # Only the receivers this recording has to do with: those that ran in it, and those connected
     # while it recorded. Checking every receiver of every known signal would report a receiver
@@ -188,12 +216,8 @@ def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
             signals[id(event.signal)] = event.signal
             connected_by_signal.setdefault(id(event.signal), set()).add(event.receiver_name)
     for key, signal in signals.items():
-        # Signal.receivers entries start with (lookup_key, receiver_ref) on every Django version.
-        for entry in list(signal.receivers):
-            lookup_key, receiver_ref = entry[0], entry[1]
-            if not kept_alive_only_by_debug(receiver_ref):
-                continue
-            info = _describe.describe_receiver(receiver_ref())
+        for lookup_key, receiver in _kept_only_by_debug(signal):
+            info = _describe.describe_receiver(receiver)
             calls = [
                 call
                 for call in calls_by_signal.get(key, [])

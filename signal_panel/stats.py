@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext, ngettext
 
-from signal_panel import registry
+from signal_panel import diagnostics, registry
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
@@ -588,19 +588,25 @@ def _sender_label(entry: dict[str, Any]) -> str:
     return ""
 
 
-def _registry_receiver(entry: dict[str, Any]) -> dict[str, Any]:
+def _registry_receiver(
+    entry: dict[str, Any], vanishing: set[tuple[str, str | None]]
+) -> dict[str, Any]:
     uid = entry.get("dispatch_uid")
+    name = str(entry.get("receiver", "?"))
+    connected_at = entry.get("connected_at")
     return {
-        "receiver": str(entry.get("receiver", "?")),
+        "receiver": name,
         "definition": str(entry.get("definition") or "?"),
-        "connected_at": str(entry.get("connected_at") or ""),
+        "connected_at": str(connected_at or ""),
         "dispatch_uid": None if uid is None else str(uid),
         "sender": _sender_label(entry),
         "sender_limited": bool(entry.get("sender_filter")),
         "weak": bool(entry.get("weak", False)),
         "is_async": bool(entry.get("is_async", False)),
         "dead": bool(entry.get("dead", False)),
-        "local_weak": bool(entry.get("local_weak", False)),
+        # Shown as "gone in production". Checked on the receiver itself, as the
+        # vanishing_receiver problem does, rather than guessed from how it was defined.
+        "local_weak": (name, connected_at) in vanishing,
     }
 
 
@@ -620,7 +626,8 @@ def registry_stats() -> dict[str, Any]:
         if not entries:
             idle.append(name)
             continue
-        receivers = [_registry_receiver(entry) for entry in entries]
+        vanishing = diagnostics.vanishing_in_production(signal)
+        receivers = [_registry_receiver(entry, vanishing) for entry in entries]
         connected.append(
             {
                 "name": name,

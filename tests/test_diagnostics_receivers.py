@@ -15,6 +15,7 @@ from django.dispatch import Signal
 
 from signal_panel import record_signals, registry
 from signal_panel.diagnostics import kept_alive_only_by_debug
+from signal_panel.stats import registry_stats
 from tests.testapp.models import Book, Tag
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +254,29 @@ def test_a_live_receiver_is_not_dead(signal: Signal) -> None:
     signal.connect(module_level_receiver)
     [row] = django_rows(signal)
     assert row["dead"] is False
+
+
+def registry_rows(signal: Signal) -> list[dict[str, Any]]:
+    name = registry.signal_name(signal)
+    [listed] = [s for s in registry_stats()["signals"] if s["name"] == name]
+    return list(listed["receivers"])
+
+
+@pytest.mark.usefixtures("debug")
+def test_the_registry_marks_a_receiver_only_debug_keeps_alive(signal: Signal) -> None:
+    signal.connect(functools.partial(module_level_receiver))
+    [row] = registry_rows(signal)
+    assert row["local_weak"] is True
+
+
+@pytest.mark.usefixtures("debug")
+def test_the_registry_leaves_a_local_function_the_program_keeps_unmarked(signal: Signal) -> None:
+    def on_event(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    signal.connect(on_event)
+    [row] = registry_rows(signal)
+    assert row["local_weak"] is False
 
 
 # -- connect_during_request --------------------------------------------------------------------

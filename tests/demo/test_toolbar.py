@@ -75,3 +75,14 @@ def test_signal_panel_renders_the_scenario(client: Client, scenario: Scenario) -
     html = panel_html(client, reverse(scenario.slug))
 
     assert EXPECTED[scenario.slug] in html
+
+
+@pytest.mark.usefixtures("debug")
+def test_registry_marks_the_search_indexer_gone_in_production_on_every_page(
+    client: Client,
+) -> None:
+    html = panel_html(client, reverse("profile"))
+
+    (row,) = [row for row in html.split("<tr") if "index_page</span>" in row]
+    assert "gone in production" in row
+    assert html.count("gone in production</span>") == 1
