@@ -77,7 +77,10 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
             problem.calls.extend(calls)
             problem.details["sends"] += 1
             problem.details["per_send"] = max(problem.details["per_send"], len(calls))
-            for where in connection_places(send.signal, calls[0]._info) or [
+            # The connections that existed when the signal was sent: not every place the registry
+            # remembers for that receiver (one disconnected long ago is no duplicate of it).
+            at_ns = recording.started_ns + send.start_ns
+            for where in connection_places(send.signal, calls[0]._info, at_ns) or [
                 "an unknown place (connected before signal_panel was imported)"
             ]:
                 if where not in problem.locations:

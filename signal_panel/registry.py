@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,24 @@ class Connection:
     #: signature-check cache keeps it alive; in production it is collected and never fires.
     local_weak: bool
     receiver_id: Any = None
+    #: ``time.perf_counter_ns()`` when ``connect()`` returned, and when the connection ended:
+    #: ``disconnect()``, or the garbage collection of a weakly connected receiver (None until then).
+    connected_ns: int = 0
+    disconnected_ns: int | None = None
+    #: The weak reference whose callback notes the receiver's collection.
+    _watch: Any = field(default=None, repr=False, compare=False)
+
+    def live_at(self, at_ns: int) -> bool:
+        """Whether the connection existed at ``at_ns`` (``time.perf_counter_ns()``)."""
+        return self.connected_ns <= at_ns and (
+            self.disconnected_ns is None or at_ns <= self.disconnected_ns
+        )
+
+    # The clock is bound here: at interpreter exit, module globals may be gone when a weak
+    # reference's callback calls this.
+    def end(self, _now: Callable[[], int] = time.perf_counter_ns) -> None:
+        if self.disconnected_ns is None:
+            self.disconnected_ns = _now()
 
 
 @dataclass
@@ -224,6 +243,8 @@ _connections: dict[
     int, tuple[weakref.ref[Any], dict[Any, Connection], dict[Any, list[Connection]]]
 ] = {}
 _PER_SIGNAL_LIMIT = 2000
+#: Connections remembered per receiver (logical key) and signal, connected or not.
+_PLACES_LIMIT = 100
 
 
 def _table(signal: object) -> tuple[dict[Any, Connection], dict[Any, list[Connection]]]:
@@ -247,7 +268,9 @@ def note_connect(
     """Remember where ``receiver`` was connected. The first connect of a lookup key wins, as in
     Django, which ignores a second connect with the same key."""
     by_key, by_logical = _table(signal)
-    if lookup_key in by_key:
+    _end_removed(signal, by_key)
+    known = by_key.get(lookup_key)
+    if known is not None and known.disconnected_ns is None:
         return None
     info = _describe.describe_receiver(receiver)
     qualname = getattr(receiver, "__qualname__", "")
@@ -259,34 +282,85 @@ def note_connect(
         dispatch_uid=None if dispatch_uid is None else _describe.summarize(dispatch_uid, 80),
         local_weak=weak and isinstance(qualname, str) and "<locals>" in qualname,
         receiver_id=info.logical_key,
+        connected_ns=time.perf_counter_ns(),
     )
+    connection._watch = _watch(receiver, connection, weak)
     if len(by_key) < _PER_SIGNAL_LIMIT:
         by_key[lookup_key] = connection
-        # Kept after disconnect(): a receiver connected and disconnected within a request
-        # (connect() in a view) still shows where it came from.
+        # Kept after the connection ends: a receiver connected and disconnected within a request
+        # (connect() in a view) still shows where it came from. Ended ones make room first.
         places = by_logical.setdefault(info.logical_key, [])
-        if len(places) < 100:
-            places.append(connection)
+        if len(places) >= _PLACES_LIMIT:
+            ended = [c for c in places if c.disconnected_ns is not None]
+            places.remove(ended[0] if ended else places[0])
+        places.append(connection)
     return connection
+
+
+def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
+    """End the connections whose receivers left ``signal`` without ``disconnect()``: tests that
+    empty ``signal.receivers`` directly, say. Reads both shapes of ``receivers``: Django's list of
+    entries starting with the lookup key (every version), blinker's dict keyed by receiver id."""
+    if not by_key:
+        return
+    receivers = getattr(signal, "receivers", None)
+    if isinstance(receivers, dict):
+        current = set(receivers)
+    elif isinstance(receivers, list):
+        current = {entry[0] for entry in receivers if isinstance(entry, tuple) and entry}
+    else:
+        return
+    for key in [key for key in by_key if key not in current]:
+        by_key.pop(key).end()
+
+
+def _watch(receiver: object, connection: Connection, weak: bool) -> Any:
+    """A weak reference to ``receiver`` that ends ``connection`` when the receiver is collected:
+    a weakly connected receiver nothing else keeps, or one removed from the signal (a strongly
+    connected one dies only then), whose id a new receiver may get."""
+
+    def collected(_ref: object) -> None:
+        connection.end()  # Reads no module global: it may run at interpreter exit.
+
+    try:
+        # A bound method connected weakly lives as long as its instance, as Django and blinker
+        # reference it; connected strongly, the method object itself is kept.
+        if weak and hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
+            return weakref.WeakMethod(receiver, collected)
+        return weakref.ref(receiver, collected)
+    except TypeError:
+        return None
 
 
 def note_disconnect(signal: object, lookup_key: Any) -> None:
     by_key, _by_logical = _table(signal)
-    by_key.pop(lookup_key, None)
+    connection = by_key.pop(lookup_key, None)
+    if connection is not None:
+        connection.end()
 
 
-def connections_of(signal: object, info: _describe.ReceiverInfo) -> list[Connection]:
-    """Every connection of the receiver ``info`` describes to ``signal`` seen since install()."""
+def connections_of(
+    signal: object, info: _describe.ReceiverInfo, at_ns: int | None = None
+) -> list[Connection]:
+    """Every connection of the receiver ``info`` describes to ``signal`` seen since install(), or
+    with ``at_ns`` (``time.perf_counter_ns()``) the ones that existed at that moment."""
     entry = _connections.get(id(signal))
     if entry is None or entry[0]() is not signal:
         return []
-    return list(entry[2].get(info.logical_key, []))
+    found = list(entry[2].get(info.logical_key, []))
+    if at_ns is None:
+        return found
+    return [connection for connection in found if connection.live_at(at_ns)]
 
 
-def connection_places(signal: object, info: _describe.ReceiverInfo) -> list[str]:
-    """``file:line`` places where that receiver was connected to ``signal``, without repeats."""
+def connection_places(
+    signal: object, info: _describe.ReceiverInfo, at_ns: int | None = None
+) -> list[str]:
+    """``file:line`` places where that receiver was connected to ``signal``, without repeats; with
+    ``at_ns``, only of the connections that existed at that moment (a send's start, say), so a
+    place whose receiver was disconnected or collected before is left out."""
     places: list[str] = []
-    for connection in connections_of(signal, info):
+    for connection in connections_of(signal, info, at_ns):
         if connection.location not in places:
             places.append(connection.location)
     return places

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import sys
 import textwrap
@@ -157,6 +158,77 @@ def test_different_functions_made_by_one_decorator_are_not_duplicates() -> None:
     names = [call.receiver_name.rsplit(".", 1)[-1] for call in recording.sends[0].calls]
     assert names == ["first", "second"]
     assert recording.sends[0].calls[1].location.startswith("tests/test_problems.py:")
+
+
+def make_receiver() -> Any:
+    """A new function on each call: one logical receiver, as a closure connected per request."""
+
+    def on_signal(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    return on_signal
+
+
+def next_line() -> str:
+    """``file:line`` of the caller's next line."""
+    return f"tests/test_problems.py:{sys._getframe(1).f_lineno + 1}"
+
+
+def test_a_duplicate_leaves_out_places_disconnected_before_the_send() -> None:
+    earlier, first, second = make_receiver(), make_receiver(), make_receiver()
+    signal.connect(earlier, weak=False)
+    signal.disconnect(earlier)
+    places = [next_line()]
+    signal.connect(first, weak=False)
+    places.append(next_line())
+    signal.connect(second, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=None)
+    (problem,) = recording.problems
+    assert problem.locations == places
+
+
+def test_a_duplicate_leaves_out_places_of_collected_weak_receivers() -> None:
+    signal.connect(make_receiver())  # weakly, and nothing else keeps it: collected at once
+    gc.collect()
+    first, second = make_receiver(), make_receiver()
+    places = [next_line()]
+    signal.connect(first, weak=False)
+    places.append(next_line())
+    signal.connect(second, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=None)
+    (problem,) = recording.problems
+    assert problem.locations == places
+
+
+def test_a_duplicate_leaves_out_places_of_receivers_removed_without_disconnect() -> None:
+    signal.connect(make_receiver(), weak=False)
+    signal.receivers.clear()  # as some tests do, without disconnect()
+    signal.sender_receivers_cache.clear()
+    first, second = make_receiver(), make_receiver()
+    places = [next_line()]
+    signal.connect(first, weak=False)
+    places.append(next_line())
+    signal.connect(second, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=None)
+    (problem,) = recording.problems
+    assert problem.locations == places
+
+
+def test_a_duplicate_keeps_places_disconnected_after_the_send() -> None:
+    first, second = make_receiver(), make_receiver()
+    places = [next_line()]
+    signal.connect(first, weak=False)
+    places.append(next_line())
+    signal.connect(second, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=None)
+    signal.disconnect(first)
+    signal.disconnect(second)
+    (problem,) = recording.problems
+    assert problem.locations == places
 
 
 @pytest.mark.django_db
