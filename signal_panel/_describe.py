@@ -16,7 +16,7 @@ import sysconfig
 import types
 import weakref
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelBase
@@ -89,20 +89,30 @@ _receiver_cache: dict[Any, ReceiverInfo] = {}
 # one decorator (functools.wraps copies each wrapped function's names onto its wrapper). So the
 # cache, keyed by code object, remembers the names it was computed for and is only trusted when
 # the function at hand carries those very name objects.
-_function_cache: dict[types.CodeType, tuple[ReceiverInfo, str, str]] = {}
+# Keyed by id(): code objects compare (and hash) by content, so two compilations of one file (a
+# module imported under two names) would share an entry, and hashing one is slow. The entry holds
+# the code object, so its id cannot be reused while the entry lives.
+_function_cache: dict[int, tuple[types.CodeType, ReceiverInfo, str, str]] = {}
+
+
+# The same descriptions keyed by id() of the function object itself, checked through a weak
+# reference (which keeps nothing alive): the recorder's shortest path, read inline per call.
+by_function: dict[int, tuple[weakref.ref[Any], ReceiverInfo]] = {}
 
 
 def cached_receiver_info(receiver: object) -> ReceiverInfo | None:
     """The cached description of a plain function receiver, or None (then use
     :func:`describe_receiver`). The recorder's shortest path."""
     if type(receiver) is types.FunctionType:
-        entry = _function_cache.get(receiver.__code__)
+        code = receiver.__code__
+        entry = _function_cache.get(id(code))
         if (
             entry is not None
-            and entry[1] is receiver.__qualname__
-            and entry[2] is receiver.__module__
+            and entry[0] is code
+            and entry[2] is receiver.__qualname__
+            and entry[3] is receiver.__module__
         ):
-            return entry[0]
+            return entry[1]
     return None
 
 
@@ -118,7 +128,12 @@ def describe_receiver(receiver: object) -> ReceiverInfo:
                     info = _function_info(func)
                     if len(_function_cache) > _CACHE_LIMIT:
                         _function_cache.clear()
-                    _function_cache[func.__code__] = (info, func.__qualname__, func.__module__)
+                    code = func.__code__
+                    _function_cache[id(code)] = (code, info, func.__qualname__, func.__module__)
+                if kind is types.FunctionType:
+                    if len(by_function) > _CACHE_LIMIT:
+                        by_function.clear()
+                    by_function[id(func)] = (weakref.ref(func), info)
                 return info
         return _describe_other(receiver, 0)
     except Exception:
@@ -176,16 +191,16 @@ def _describe_other(receiver: object, depth: int) -> ReceiverInfo:
         module = getattr(receiver, "__module__", None)
         if module is None and owner is not None and not isinstance(owner, types.ModuleType):
             module = type(owner).__module__
-        qualname = getattr(receiver, "__qualname__", None) or kind.__name__
+        qualname = str(getattr(receiver, "__qualname__", None) or kind.__name__)
         name = f"{module}.{qualname}" if module else qualname
         return ReceiverInfo(name=name, location="<built-in>", logical_key=("builtin", name))
     mock = sys.modules.get("unittest.mock")
     if mock is not None and isinstance(receiver, mock.NonCallableMock):
-        text = re.sub(r" id='\d+'", "", object.__repr__(receiver))
         try:
-            text = re.sub(r" id='\d+'", "", repr(receiver))
+            text = repr(receiver)
         except Exception:
-            pass
+            text = object.__repr__(receiver)
+        text = re.sub(r" id='\d+'", "", text)
         return ReceiverInfo(name=text, location="<mock>", logical_key=("mock", id(receiver)))
     if isinstance(receiver, type):
         info = _receiver_cache.get(receiver)
@@ -233,7 +248,7 @@ def _class_label(cls: type) -> str:
     if entry is not None and entry[0]() is cls:
         return entry[1]
     if isinstance(cls, ModelBase):
-        label = str(cls._meta.label)
+        label = str(cast("type[Model]", cls)._meta.label)
     else:
         label = f"{cls.__module__}.{cls.__qualname__}"
     key = id(cls)
@@ -266,7 +281,7 @@ def fast_sender_label(sender: object, limit: int) -> str | None:
         if len(_model_labels) > _CACHE_LIMIT:
             _model_labels.clear()
             _model_labels[None] = "None"
-        is_toolbar = sender._meta.app_label == "debug_toolbar"
+        is_toolbar = cast("type[Model]", sender)._meta.app_label == "debug_toolbar"
         _model_labels[sender] = None if is_toolbar else label
         return None if is_toolbar else label
     return sender_label(sender, limit)
@@ -300,7 +315,9 @@ _SCALARS = (int, float, complex)
 _MISSING = object()
 
 
-def summarize(value: object, limit: int, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> str:
+def summarize(
+    value: object, limit: int, _depth: int = 0, _seen: frozenset[int] = frozenset()
+) -> str:
     """A one-line, bounded description of ``value``. Never raises.
 
     Model instances show their label and primary key (never ``__str__``), querysets their model
@@ -357,14 +374,16 @@ def _container(value: Any, limit: int, depth: int, seen: frozenset[int]) -> str:
         ]
         opening, closing = "{", "}"
     else:
-        items = sorted(value, key=repr) if kind in (set, frozenset) else list(value)
-        parts = [summarize(item, 40, depth + 1, seen) for item in items[:shown]]
-        opening, closing = {
+        # Items in iteration order: sorting a set would call its items' repr (a model's repr
+        # calls __str__, which may query).
+        parts = [summarize(item, 40, depth + 1, seen) for item in list(value)[:shown]]
+        brackets: dict[type, tuple[str, str]] = {
             list: ("[", "]"),
             tuple: ("(", ")"),
             set: ("{", "}"),
             frozenset: ("frozenset({", "})"),
-        }[kind]
+        }
+        opening, closing = brackets[kind]
     if size > shown:
         parts.append(f"… {size - shown} more")
     return _truncate(f"{opening}{', '.join(parts)}{closing}", limit)
@@ -372,20 +391,10 @@ def _container(value: Any, limit: int, depth: int, seen: frozenset[int]) -> str:
 
 # Per secret pattern: {kwarg name: masked?}.
 _masks: dict[str, dict[str, bool]] = {}
-class _PrimaryKey:
-    """A model instance's primary key as it was when the signal was sent."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object):
-        self.value = value
-
-
-class _Summary(str):
-    """A value summarised at send time."""
-
-    __slots__ = ()
-
+# How snapshot() took a value: what the flat tuple it returns says after each name.
+_TOOK_PK = 0  # a model instance's primary key
+_TOOK_COPY = 1  # a shallow copy of a mutable container
+_TOOK_SUMMARY = 2  # a summary (a container longer than a summary shows)
 
 # What to take at send time from a kwarg value of each type seen: the primary key's attname for
 # model classes, _COPY for mutable containers, None for the rest.
@@ -402,15 +411,16 @@ def _classify(value: object) -> str | None:
     return None
 
 
-def snapshot(named: dict[str, Any]) -> dict[str, Any] | None:
-    """What of ``named`` must be taken at send time, because it changes as the chain runs.
+def snapshot(named: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What of ``named`` must be taken at send time, because it changes as the chain runs:
+    ``(name, how, value, name, how, value, ...)``, or None when nothing must.
 
     Everything else is summarised later, when read. A model instance's primary key (None in
     ``pre_save`` of a new row) is taken; a mutable container is copied (``Model.__init__`` empties
     the ``kwargs`` dict ``pre_init`` was sent, for example), or summarised at once when it is
-    longer than a summary shows. One type lookup per value.
+    longer than a summary shows. Runs on every recorded send: one type lookup per value.
     """
-    taken = None
+    taken: tuple[Any, ...] | None = None
     for key, value in named.items():
         kind = type(value)
         try:
@@ -423,15 +433,14 @@ def snapshot(named: dict[str, Any]) -> dict[str, Any] | None:
             _take[kind] = how
         if how is None:
             continue
-        if taken is None:
-            taken = {}
         if how is _COPY:
             if len(value) <= _SNAPSHOT_LIMIT:
-                taken[key] = kind(value)
+                took: tuple[Any, ...] = (key, _TOOK_COPY, kind(value))
             else:
-                taken[key] = _Summary(summarize(value, 200))
+                took = (key, _TOOK_SUMMARY, summarize(value, 200))
         else:
-            taken[key] = _PrimaryKey(value.__dict__.get(how))
+            took = (key, _TOOK_PK, value.__dict__.get(how))
+        taken = took if taken is None else taken + took
     return taken
 
 
@@ -439,13 +448,15 @@ def summarize_kwargs(
     named: dict[str, Any],
     limit: int,
     secret: re.Pattern[str],
-    taken: dict[str, Any] | None = None,
+    taken: tuple[Any, ...] | None = None,
 ) -> dict[str, str]:
     """``{name: summary}``; names that look secret have masked values, and what
     :func:`snapshot` took at send time is shown instead of the value as it is now."""
     masks = _masks.get(secret.pattern)
     if masks is None:
         masks = _masks[secret.pattern] = {}
+    taken = taken or ()
+    took = {taken[i]: (taken[i + 1], taken[i + 2]) for i in range(0, len(taken), 3)}
     out: dict[str, str] = {}
     for key, value in named.items():
         masked = masks.get(key)
@@ -459,12 +470,12 @@ def summarize_kwargs(
             masks[key] = masked
         if masked:
             out[key] = MASK
-        elif taken is not None and key in taken:
-            then = taken[key]
-            if type(then) is _PrimaryKey:
-                out[key] = f"<{_class_label(type(value))} pk={summarize(then.value, 40)}>"
-            elif type(then) is _Summary:
-                out[key] = _truncate(str(then), limit)
+        elif key in took:
+            how, then = took[key]
+            if how == _TOOK_PK:
+                out[key] = f"<{_class_label(type(value))} pk={summarize(then, 40)}>"
+            elif how == _TOOK_SUMMARY:
+                out[key] = _truncate(then, limit)
             else:
                 out[key] = summarize(then, limit)
         else:

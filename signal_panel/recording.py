@@ -1,24 +1,28 @@
 """What a recording holds, and how events reach the recordings active in the current context.
 
-The instrumentation modules (``instrumentation/``) call :func:`begin_send` and :func:`begin_call`;
-this module only appends plain objects. Naming, grouping and problem finding happen later, when
-somebody reads :attr:`Recording.problems` or the panel generates its stats.
+The instrumentation modules (``instrumentation/``) call :func:`begin_send`, :func:`begin_call`
+and their ``end_*`` counterparts. While receivers run, this module only appends plain values to
+two flat lists per recording: one row of fields per send, one per receiver call. Rows hold no
+object of their own, so a long recording adds no work for the garbage collector, which otherwise
+dominates a recorder's cost. :class:`Send` and :class:`ReceiverCall` are views over those rows,
+made when somebody reads :attr:`Recording.sends`; naming, summarising and problem finding happen
+then too.
 
 Context state
 -------------
-One ``ContextVar`` holds a tuple of ``(recording, current_call)`` pairs, one per recording active in
-this context. It is only ever changed around *synchronous* stretches of code (a sync receiver, or
-one step of an async receiver's coroutine) and always put back with its token before the stretch
-ends. So the value never leaks to the caller through ``asgiref``'s or Django 6's context copying,
-and parallel async receivers that share one ``Context`` (Django 6's ``_run_parallel``) each see
-their own call while they run.
+One ``ContextVar`` holds a tuple of ``(recording, current_call)`` pairs, one per recording active
+in this context, where ``current_call`` is the receiver call's row (an int) or None. It is only
+ever changed around *synchronous* stretches of code (a sync receiver, or one step of an async
+receiver's coroutine) and always put back with its token before the stretch ends. So the value
+never leaks to the caller through ``asgiref``'s or Django 6's context copying, and parallel async
+receivers that share one ``Context`` (Django 6's ``_run_parallel``) each see their own call while
+they run.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import types
 from asyncio import _get_running_loop
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,14 +41,66 @@ __all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "record_signals"
 
 _perf_ns = time.perf_counter_ns
 
-#: ``((recording, current_call), ...)`` for every recording active in this context.
-_state: ContextVar[tuple[tuple[Recording, ReceiverCall | None], ...]] = ContextVar(
-    "signal_panel_state", default=()
-)
+#: The receiver call a sync send's loop is running, moved from call to call: a two-item list,
+#: ``[call or None, the send's parent call]`` (a list because it is made on every send).
+#:
+#: In a thread where no event loop runs, a sync receiver cannot start a task, so nothing can copy
+#: the context while a receiver runs and keep it past the receiver's return (short of an explicit
+#: ``copy_context()`` in a thread left running): the instrumentation then sets the context state
+#: once per send, to a cursor, instead of once per receiver. A copy that does outlive its
+#: receiver finds no call in the cursor and attributes its sends to the send's parent.
+Cursor = list
+CURSOR_CALL, CURSOR_OUTER = 0, 1
+
+
+State = tuple[tuple["Recording", "int | list[Any] | None"], ...]
+
+#: ``((recording, current call row or cursor), ...)`` for every recording active in this context.
+_state: ContextVar[State] = ContextVar("signal_panel_state", default=())
+
+
+def current(position: int | list[Any] | None) -> int | None:
+    """The receiver call a state entry points at (see :data:`Cursor`)."""
+    if type(position) is list:
+        call: int | None = position[CURSOR_CALL]
+        return call if call is not None else position[CURSOR_OUTER]
+    return position  # type: ignore[return-value]
+
+
+# A send's row in Recording._send_rows: SEND_FIELDS values starting at the send's handle.
+(
+    S_SIGNAL,
+    S_SENDER,
+    S_NAMED,
+    S_TAKEN,
+    S_PARENT,
+    S_KIND,
+    S_CODE,
+    S_LINENO,
+    S_START,
+    S_DURATION,
+    S_IN_ATOMIC,
+) = range(11)
+SEND_FIELDS = 11
+# A receiver call's row in Recording._call_rows.
+(
+    C_SEND,
+    C_INFO,
+    C_ASYNC,
+    C_START,
+    C_DURATION,
+    C_ERROR,
+    C_SWALLOWED,
+    C_DB,
+) = range(8)
+CALL_FIELDS = 8
+
+#: ``(library, robust, is_async)`` of a send; the instrumentation passes shared constants.
+SendKind = tuple[str, bool, bool]
 
 
 class _DatabaseWork:
-    """Database work of one receiver call; only created when it ran a query or used on_commit."""
+    """Database work of one receiver call; only made when it ran a query or used on_commit."""
 
     __slots__ = ("on_commit", "queries", "query_ns", "query_shapes")
 
@@ -56,34 +112,26 @@ class _DatabaseWork:
 
 
 class ReceiverCall:
-    """One call of one receiver during one send."""
+    """One call of one receiver during one send (a view over the recording's row)."""
 
-    # One object per receiver call is the recorder's main cost, so the constructor stores only
-    # what every call has; the rest (error, database work) stays unset until it happens and is
-    # read through properties.
-    __slots__ = ("_db", "_error", "_info", "_sends", "_swallowed", "duration_ns", "send", "start_ns")
+    __slots__ = ("_at", "_recording")
 
-    #: An async receiver (``_AsyncReceiverCall`` overrides it).
-    is_async = False
+    def __init__(self, recording: Recording, at: int):
+        self._recording = recording
+        self._at = at
 
-    def __init__(self, send: Send, info: _describe.ReceiverInfo, start_ns: int = 0):
-        self.send = send
-        self._info = info
-        #: Nanoseconds from the recording's start to the call's start.
-        self.start_ns = start_ns
-        #: Wall-clock nanoseconds the call took (for async receivers, including time suspended).
-        self.duration_ns = 0
-        self._sends: list[Send] | None = None
+    def _field(self, field: int) -> Any:
+        return self._recording._call_rows[self._at + field]
 
     @property
-    def error(self) -> str | None:
-        """``"ExcType: message"`` if the receiver raised, else None."""
-        return getattr(self, "_error", None)
+    def send(self) -> Send:
+        """The send this call belongs to."""
+        return self._recording._send_view(self._field(C_SEND))
 
     @property
-    def swallowed(self) -> bool:
-        """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
-        return getattr(self, "_swallowed", False)
+    def _info(self) -> _describe.ReceiverInfo:
+        info: _describe.ReceiverInfo = self._field(C_INFO)
+        return info
 
     @property
     def receiver_name(self) -> str:
@@ -101,6 +149,32 @@ class ReceiverCall:
         return self._info.logical_key
 
     @property
+    def is_async(self) -> bool:
+        """An async receiver."""
+        return bool(self._field(C_ASYNC))
+
+    @property
+    def start_ns(self) -> int:
+        """Nanoseconds from the recording's start to the call's start."""
+        return int(self._field(C_START))
+
+    @property
+    def duration_ns(self) -> int:
+        """Wall-clock nanoseconds the call took (async receivers: including time suspended)."""
+        return int(self._field(C_DURATION))
+
+    @property
+    def error(self) -> str | None:
+        """``"ExcType: message"`` if the receiver raised, else None."""
+        error: str | None = self._field(C_ERROR)
+        return error
+
+    @property
+    def swallowed(self) -> bool:
+        """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
+        return bool(self._field(C_SWALLOWED))
+
+    @property
     def connected_at(self) -> str | None:
         """``file:line`` where this receiver was connected to the signal (None if that happened
         before ``signal_panel`` was imported). Several places, comma-separated, when the same
@@ -113,134 +187,70 @@ class ReceiverCall:
     @property
     def sends(self) -> list[Send]:
         """Sends made while this receiver ran, in the order they started."""
-        return self._sends if self._sends is not None else []
+        return self._recording._sends_made_in(self._at)
 
     @property
     def depth(self) -> int:
         """Depth of the send this call belongs to."""
         return self.send.depth
 
-    def _database(self) -> _DatabaseWork:
-        db: _DatabaseWork | None = getattr(self, "_db", None)
-        if db is None:
-            db = self._db = _DatabaseWork()
-        return db
-
     @property
     def _work(self) -> _DatabaseWork | None:
-        return getattr(self, "_db", None)
+        work: _DatabaseWork | None = self._field(C_DB)
+        return work
 
     @property
     def queries(self) -> int:
         """SQL queries run while the receiver ran (all database aliases)."""
         return self._work.queries if self._work is not None else 0
 
-    @queries.setter
-    def queries(self, value: int) -> None:
-        self._database().queries = value
-
     @property
     def query_ns(self) -> int:
         """Total time of those queries."""
         return self._work.query_ns if self._work is not None else 0
-
-    @query_ns.setter
-    def query_ns(self, value: int) -> None:
-        self._database().query_ns = value
 
     @property
     def query_shapes(self) -> dict[str, int] | None:
         """``{sql: count}`` of the queries run, to find repeated query shapes (None if none)."""
         return self._work.query_shapes if self._work is not None else None
 
-    @query_shapes.setter
-    def query_shapes(self, value: dict[str, int] | None) -> None:
-        self._database().query_shapes = value
-
     @property
     def on_commit(self) -> int:
         """Number of ``transaction.on_commit`` callbacks the receiver registered."""
         return self._work.on_commit if self._work is not None else 0
 
-    @on_commit.setter
-    def on_commit(self, value: int) -> None:
-        self._database().on_commit = value
-
     def __repr__(self) -> str:
         return f"<ReceiverCall {self.receiver_name} {self.duration_ns / 1e6:.3f}ms>"
 
 
-class _AsyncReceiverCall(ReceiverCall):
-    __slots__ = ()
-    is_async = True
-
-
-#: ``(library, robust, is_async)`` of a send; the instrumentation passes shared constants.
-SendKind = tuple[str, bool, bool]
-
-
 class Send:
-    """One send of one signal, with the receiver calls it made."""
+    """One send of one signal, with the receiver calls it made (a view over the recording's row)."""
 
-    __slots__ = (
-        "_code",
-        "_config",
-        "_in_atomic",
-        "_kind",
-        "_lineno",
-        "_named",
-        "_taken",
-        "calls",
-        "duration_ns",
-        "parent",
-        "sender",
-        "signal",
-        "start_ns",
-    )
+    __slots__ = ("_at", "_recording")
 
-    def __init__(
-        self,
-        signal: object,
-        sender: str,
-        named: dict[str, Any],
-        config: Config,
-        parent: ReceiverCall | None,
-        kind: tuple[str, bool, bool],
-        callsite: tuple[types.CodeType, int] | None,
-        start_ns: int,
-        in_atomic: bool | None = None,
-    ):
-        self.signal = signal
-        #: A short label of the sender (never the sender itself: it is not kept alive).
-        self.sender = sender
-        # The keyword arguments are summarised when read, not while receivers run; what changes
-        # as the chain runs (primary keys, mutable containers) is taken now.
-        self._named = named or None
-        self._taken = _describe.snapshot(named) if named else None
-        self._config = config
-        #: The receiver call this send was made from, or None.
-        self.parent = parent
-        self._kind = kind
-        if callsite is None:
-            self._code: types.CodeType | None = None
-            self._lineno = 0
-        else:
-            self._code, self._lineno = callsite
-        #: Nanoseconds from the recording's start to the send's start.
-        self.start_ns = start_ns
-        self.duration_ns = 0
-        #: Receiver calls, in the order they started.
-        self.calls: list[ReceiverCall] = []
-        self._in_atomic = in_atomic
+    def __init__(self, recording: Recording, at: int):
+        self._recording = recording
+        self._at = at
+
+    def _field(self, field: int) -> Any:
+        return self._recording._send_rows[self._at + field]
 
     @property
-    def in_atomic(self) -> bool | None:
-        """Whether the send ran inside ``transaction.atomic`` on its database (None if unknown)."""
-        return self._in_atomic
+    def signal(self) -> Any:
+        """The signal object."""
+        return self._field(S_SIGNAL)
 
-    @in_atomic.setter
-    def in_atomic(self, value: bool | None) -> None:
-        self._in_atomic = value
+    @property
+    def sender(self) -> str:
+        """A short label of the sender (never the sender itself: it is not kept alive)."""
+        label: str = self._field(S_SENDER)
+        return label
+
+    @property
+    def parent(self) -> ReceiverCall | None:
+        """The receiver call this send was made from, or None."""
+        parent = self._field(S_PARENT)
+        return None if parent is None else self._recording._call_view(parent)
 
     @property
     def depth(self) -> int:
@@ -253,19 +263,43 @@ class Send:
         return depth
 
     @property
+    def calls(self) -> list[ReceiverCall]:
+        """Receiver calls, in the order they started."""
+        return self._recording._calls_of(self._at)
+
+    @property
     def library(self) -> str:
         """``"django"`` or ``"blinker"``."""
-        return self._kind[0]
+        kind: SendKind = self._field(S_KIND)
+        return kind[0]
 
     @property
     def robust(self) -> bool:
         """Sent with ``send_robust``/``asend_robust``."""
-        return self._kind[1]
+        kind: SendKind = self._field(S_KIND)
+        return kind[1]
 
     @property
     def is_async(self) -> bool:
         """Sent with ``asend``/``asend_robust`` (or blinker's ``send_async``)."""
-        return self._kind[2]
+        kind: SendKind = self._field(S_KIND)
+        return kind[2]
+
+    @property
+    def start_ns(self) -> int:
+        """Nanoseconds from the recording's start to the send's start."""
+        return int(self._field(S_START))
+
+    @property
+    def duration_ns(self) -> int:
+        """How long the send took, receivers included."""
+        return int(self._field(S_DURATION))
+
+    @property
+    def in_atomic(self) -> bool | None:
+        """Whether the send ran inside ``transaction.atomic`` on its database (None if unknown)."""
+        in_atomic: bool | None = self._field(S_IN_ATOMIC)
+        return in_atomic
 
     @property
     def signal_name(self) -> str:
@@ -278,20 +312,22 @@ class Send:
     def kwargs(self) -> dict[str, str]:
         """Safe one-line summaries of the keyword arguments, by name.
 
-        Secret-looking names are masked; model instances show the primary key they had when the
-        signal was sent; other values are summarised as they are when read.
+        Secret-looking names are masked; what changes as a signal chain runs (model instances'
+        primary keys, mutable containers) is shown as it was when the signal was sent; other
+        values are summarised as they are when read.
         """
-        if self._named is None:
+        named = self._field(S_NAMED)
+        if not named:
             return {}
-        config = self._config
+        config = self._recording.config
         return _describe.summarize_kwargs(
-            self._named, config.summary_length, config.secret_pattern, self._taken
+            named, config.summary_length, config.secret_pattern, self._field(S_TAKEN)
         )
 
     @property
     def callsite(self) -> str:
         """``file:line in function`` of the first frame outside Django and the libraries."""
-        return _describe.format_callsite(self._code, self._lineno)
+        return _describe.format_callsite(self._field(S_CODE), self._field(S_LINENO))
 
     def __repr__(self) -> str:
         return f"<Send {self.signal_name} sender={self.sender} calls={len(self.calls)}>"
@@ -325,7 +361,10 @@ class Recording:
 
     def __init__(self, config: Config | None = None):
         self.config = config if config is not None else get_config()
-        self.sends: list[Send] = []
+        # Rows of SEND_FIELDS / CALL_FIELDS values; a send's or call's handle is where its row
+        # starts. Appended while receivers run; read through views afterwards.
+        self._send_rows: list[Any] = []
+        self._call_rows: list[Any] = []
         #: ``connect()``/``disconnect()`` calls made while recording.
         self.connections: list[ConnectEvent] = []
         #: Extra findings reported by instrumentation (e.g. bulk operations that skip receivers).
@@ -340,6 +379,67 @@ class Recording:
         self.duration_ns = 0
         self.active = False
         self._problems: list[Problem] | None = None
+        # Views and the tree's indexes, built when read (see _index).
+        self._send_views: list[Send] = []
+        self._call_views: list[ReceiverCall] = []
+        self._indexed = (0, 0)
+        self._calls_by_send: dict[int, list[ReceiverCall]] = {}
+        self._sends_by_call: dict[int, list[Send]] = {}
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _index(self) -> None:
+        """Make views for the rows appended since the last read, and file them in the tree."""
+        sends_done, calls_done = self._indexed
+        send_rows, call_rows = self._send_rows, self._call_rows
+        if (sends_done, calls_done) == (len(send_rows), len(call_rows)):
+            return
+        for at in range(sends_done, len(send_rows), SEND_FIELDS):
+            send = Send(self, at)
+            self._send_views.append(send)
+            parent = send_rows[at + S_PARENT]
+            if parent is not None:
+                self._sends_by_call.setdefault(parent, []).append(send)
+        for at in range(calls_done, len(call_rows), CALL_FIELDS):
+            call = ReceiverCall(self, at)
+            self._call_views.append(call)
+            self._calls_by_send.setdefault(call_rows[at + C_SEND], []).append(call)
+        self._indexed = (len(send_rows), len(call_rows))
+
+    def _send_view(self, at: int) -> Send:
+        self._index()
+        return self._send_views[at // SEND_FIELDS]
+
+    def _call_view(self, at: int) -> ReceiverCall:
+        self._index()
+        return self._call_views[at // CALL_FIELDS]
+
+    def _calls_of(self, send_at: int) -> list[ReceiverCall]:
+        self._index()
+        return list(self._calls_by_send.get(send_at, ()))
+
+    def _sends_made_in(self, call_at: int) -> list[Send]:
+        self._index()
+        return list(self._sends_by_call.get(call_at, ()))
+
+    def database_work(self, call: int) -> _DatabaseWork:
+        """The database work of the call whose row starts at ``call`` (made on first use)."""
+        work: _DatabaseWork | None = self._call_rows[call + C_DB]
+        if work is None:
+            work = self._call_rows[call + C_DB] = _DatabaseWork()
+        return work
+
+    @property
+    def sends(self) -> list[Send]:
+        """Every stored send, in the order the sends started, nested ones included."""
+        self._index()
+        return list(self._send_views)
+
+    @property
+    def calls(self) -> list[ReceiverCall]:
+        """Every stored receiver call, in the order the calls started."""
+        self._index()
+        return list(self._call_views)
 
     @property
     def truncated(self) -> bool:
@@ -348,23 +448,16 @@ class Recording:
 
     @property
     def roots(self) -> list[Send]:
-        """The sends not made inside a receiver that this recording saw."""
-        return [send for send in self.sends if send.parent is None or send.parent.send not in self]
+        """The sends not made inside a receiver."""
+        return [send for send in self.sends if send.parent is None]
 
     def __contains__(self, send: object) -> bool:
-        return any(s is send for s in self.sends)
-
-    @property
-    def calls(self) -> list[ReceiverCall]:
-        """Every stored receiver call, in the order the calls started."""
-        calls = [call for send in self.sends for call in send.calls]
-        calls.sort(key=lambda call: call.start_ns)
-        return calls
+        return isinstance(send, Send) and send._recording is self
 
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(call.duration_ns for send in self.sends if send.parent is None for call in send.calls)
+        return sum(call.duration_ns for send in self.roots for call in send.calls)
 
     @property
     def problems(self) -> list[Problem]:
@@ -385,7 +478,7 @@ class Recording:
         return format_tree(self, color=color)
 
     def __repr__(self) -> str:
-        return f"<Recording sends={len(self.sends)} calls={self.call_count}>"
+        return f"<Recording sends={len(self._send_rows) // SEND_FIELDS} calls={self.call_count}>"
 
 
 # -- the process-wide switch --------------------------------------------------------------------
@@ -469,9 +562,7 @@ def record_signals(config: Config | None = None) -> Iterator[Recording]:
 
 
 # -- used by the instrumentation modules --------------------------------------------------------
-
-
-def ignored(signal: object, state: tuple[tuple[Recording, ReceiverCall | None], ...]) -> bool:
+def ignored(signal: object, state: State) -> bool:
     """Whether every active recording lists ``signal`` in ``IGNORE_SIGNALS``."""
     from signal_panel.registry import signal_name
 
@@ -480,17 +571,17 @@ def ignored(signal: object, state: tuple[tuple[Recording, ReceiverCall | None], 
 
 
 def begin_send(
-    state: tuple[tuple[Recording, ReceiverCall | None], ...],
+    state: State,
     signal: object,
     sender: object,
     named: dict[str, Any],
-    kind: tuple[str, bool, bool],
+    kind: SendKind,
     skip: int,
-) -> list[Send | None] | None:
-    """Create one :class:`Send` per active recording (None where a recording is full).
-
-    Returns None when the send is not to be recorded at all (see :func:`ignored`). ``skip`` is
-    the number of instrumentation frames between the caller of ``send()`` and this function.
+) -> list[int | None] | None:
+    """Append a send's row to each active recording; return the handles (None where a recording
+    is full), or None when the send is not to be recorded at all (the toolbar's own models, or
+    ``IGNORE_SIGNALS``). ``skip`` is the number of instrumentation frames between the caller of
+    ``send()`` and this function.
     """
     first = state[0][0]
     config = first.config
@@ -498,48 +589,64 @@ def begin_send(
     if label is None or (config.ignore_signals and ignored(signal, state)):
         return None
     callsite = _describe.find_callsite(skip + 1) if config.capture_callsite else None
+    code, lineno = callsite if callsite is not None else (None, 0)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
+    taken = _describe.snapshot(named) if named else None
     now = _perf_ns()
-    if len(state) == 1:
-        parent = state[0][1]
-        if first.call_count >= config.max_calls:
-            first.dropped_sends += 1
-            return [None]
-        send = Send(
-            signal, label, named, config, parent, kind, callsite, now - first.started_ns, in_atomic
-        )
-        first.sends.append(send)
-        if parent is not None:
-            if parent._sends is None:
-                parent._sends = [send]
-            else:
-                parent._sends.append(send)
-        return [send]
-    sends: list[Send | None] = []
+    handles: list[int | None] = []
     for recording, parent in state:
         if recording.call_count >= recording.config.max_calls:
             recording.dropped_sends += 1
-            sends.append(None)
+            handles.append(None)
             continue
-        send = Send(
+        rows = recording._send_rows
+        handles.append(len(rows))
+        rows += (
             signal,
             label,
             named,
-            recording.config,
-            parent,
+            taken,
+            current(parent),
             kind,
-            callsite,
+            code,
+            lineno,
             now - recording.started_ns,
+            0,
             in_atomic,
         )
-        recording.sends.append(send)
-        if parent is not None:
-            if parent._sends is None:
-                parent._sends = [send]
-            else:
-                parent._sends.append(send)
-        sends.append(send)
-    return sends
+    return handles
+
+
+def append_send(
+    recording: Recording,
+    parent: int | list[Any] | None,
+    signal: object,
+    label: str,
+    named: dict[str, Any],
+    kind: SendKind,
+    skip: int,
+) -> int:
+    """:func:`begin_send` for the common case of one active recording with room left, once the
+    caller has found the sender's label: appends the row, returns its handle."""
+    config = recording.config
+    callsite = _describe.find_callsite(skip + 1) if config.capture_callsite else None
+    code, lineno = callsite if callsite is not None else (None, 0)
+    rows = recording._send_rows
+    at = len(rows)
+    rows += (
+        signal,
+        label,
+        named,
+        _describe.snapshot(named) if named else None,
+        current(parent),
+        kind,
+        code,
+        lineno,
+        _perf_ns() - recording.started_ns,
+        0,
+        _in_atomic(named["using"]) if "using" in named else None,
+    )
+    return at
 
 
 def _in_atomic(using: object) -> bool | None:
@@ -561,7 +668,7 @@ def _in_atomic(using: object) -> bool | None:
 
 
 def note_connection(
-    state: tuple[tuple[Recording, ReceiverCall | None], ...],
+    state: State,
     action: str,
     signal: object,
     receiver_name: str,
@@ -575,43 +682,26 @@ def note_connection(
         )
 
 
-def end_send(
-    sends: list[Send | None], state: tuple[tuple[Recording, ReceiverCall | None], ...]
-) -> None:
+def end_send(sends: list[int | None], state: State) -> None:
     now = _perf_ns()
-    if len(sends) == 1:
-        send = sends[0]
-        if send is not None:
-            send.duration_ns = now - state[0][0].started_ns - send.start_ns
-        return
     for send, (recording, _) in zip(sends, state, strict=True):
         if send is not None:
-            send.duration_ns = now - recording.started_ns - send.start_ns
+            rows = recording._send_rows
+            rows[send + S_DURATION] = now - recording.started_ns - rows[send + S_START]
 
 
 def begin_call(
-    state: tuple[tuple[Recording, ReceiverCall | None], ...],
-    sends: list[Send | None],
+    state: State,
+    sends: list[int | None],
     receiver: object,
     is_async: bool,
-) -> tuple[tuple[tuple[Recording, ReceiverCall | None], ...], list[ReceiverCall | None]]:
-    """Create one :class:`ReceiverCall` per recording; return the state to run the receiver in."""
-    info = _describe.describe_receiver(receiver)
+) -> tuple[State, list[int | None]]:
+    """Append a receiver call's row to each recording; return the state to run the receiver in
+    and the calls' handles."""
+    info = _describe.cached_receiver_info(receiver) or _describe.describe_receiver(receiver)
     now = _perf_ns()
-    if len(state) == 1:
-        recording, parent = state[0]
-        send = sends[0]
-        recording.call_count += 1
-        if send is None or recording.call_count > recording.config.max_calls:
-            recording.dropped_calls += 1
-            return state, [None]
-        call = (_AsyncReceiverCall if is_async else ReceiverCall)(
-            send, info, now - recording.started_ns
-        )
-        send.calls.append(call)
-        return ((recording, call),), [call]
-    calls: list[ReceiverCall | None] = []
-    new_state = []
+    calls: list[int | None] = []
+    new_state: list[tuple[Recording, int | list[Any] | None]] = []
     for (recording, parent), send in zip(state, sends, strict=True):
         recording.call_count += 1
         if send is None or recording.call_count > recording.config.max_calls:
@@ -619,37 +709,33 @@ def begin_call(
             calls.append(None)
             new_state.append((recording, parent))
             continue
-        call = (_AsyncReceiverCall if is_async else ReceiverCall)(
-            send, info, now - recording.started_ns
-        )
-        send.calls.append(call)
-        calls.append(call)
-        new_state.append((recording, call))
+        rows = recording._call_rows
+        at = len(rows)
+        rows += (send, info, is_async, now - recording.started_ns, 0, None, False, None)
+        calls.append(at)
+        new_state.append((recording, at))
     return tuple(new_state), calls
 
 
 def end_call(
-    calls: list[ReceiverCall | None],
-    state: tuple[tuple[Recording, ReceiverCall | None], ...],
+    calls: list[int | None],
+    state: State,
     error: BaseException | None,
     swallowed: bool,
 ) -> None:
     now = _perf_ns()
-    if error is None and len(calls) == 1:
-        call = calls[0]
-        if call is not None:
-            call.duration_ns = now - state[0][0].started_ns - call.start_ns
-        return
     for call, (recording, _) in zip(calls, state, strict=True):
         if call is not None:
-            call.duration_ns = now - recording.started_ns - call.start_ns
+            rows = recording._call_rows
+            rows[call + C_DURATION] = now - recording.started_ns - rows[call + C_START]
             if error is not None:
-                note_error(call, error, swallowed)
+                note_error(recording, call, error, swallowed)
 
 
-def note_error(call: ReceiverCall, error: BaseException, swallowed: bool) -> None:
-    call._error = _error_text(error)
-    call._swallowed = swallowed
+def note_error(recording: Recording, call: int, error: BaseException, swallowed: bool) -> None:
+    rows = recording._call_rows
+    rows[call + C_ERROR] = _error_text(error)
+    rows[call + C_SWALLOWED] = swallowed
 
 
 def _error_text(error: BaseException) -> str:

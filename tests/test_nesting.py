@@ -252,3 +252,52 @@ async def test_record_signals_works_inside_a_coroutine() -> None:
         outer.send(sender="sync")
     assert [s.is_async for s in recording.sends] == [True, False]
     assert [len(s.calls) for s in recording.sends] == [1, 1]
+
+
+def test_a_thread_a_receiver_waits_for_nests_under_it() -> None:
+    import contextvars
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        context = contextvars.copy_context()
+        worker = threading.Thread(target=context.run, args=(inner.send,), kwargs={"sender": "w"})
+        worker.start()
+        worker.join()
+
+    outer.connect(receiver)
+    with record_signals() as recording:
+        outer.send(sender="top")
+    assert tree(recording) == [(0, "'top'", None), (1, "'w'", "receiver")]
+
+
+def test_a_thread_that_outlives_its_receiver_is_attributed_to_the_send_s_parent() -> None:
+    """The documented limit of the per-send cursor used where no event loop runs: a context
+    copied explicitly by a sync receiver and used after it returned no longer knows which
+    receiver it came from, and says so by nesting under the send's parent."""
+    import contextvars
+
+    workers: list[threading.Thread] = []
+    go = threading.Event()
+
+    def late() -> None:
+        go.wait()
+        leaf.send(sender="late")
+
+    def starts_thread(sender: Any, **kwargs: Any) -> None:
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(late,))
+        worker.start()
+        workers.append(worker)
+
+    def sends_outer(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender="middle")
+
+    outer.connect(sends_outer)
+    inner.connect(starts_thread)
+    with record_signals() as recording:
+        outer.send(sender="top")
+        go.set()
+        workers[0].join()
+    assert tree(recording) == [
+        (0, "'top'", None),
+        (1, "'middle'", "sends_outer"),
+        (1, "'late'", "sends_outer"),
+    ]

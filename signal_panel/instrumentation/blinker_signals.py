@@ -32,8 +32,8 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from signal_panel import _describe, recording, registry
-from signal_panel.instrumentation.django_signals import State, _RecordedAwaitable
-from signal_panel.recording import ReceiverCall, Send, _state
+from signal_panel.instrumentation.django_signals import _RecordedAwaitable
+from signal_panel.recording import State, _state
 
 try:
     import blinker
@@ -93,8 +93,8 @@ def _sender_ids(signal: Any, receiver_id: Hashable) -> set[Any] | None:
 
 
 def _started(
-    call_state: State, calls: list[ReceiverCall | None]
-) -> Callable[[], tuple[State, list[ReceiverCall | None]]]:
+    call_state: State, calls: list[int | None]
+) -> Callable[[], tuple[State, list[int | None]]]:
     return lambda: (call_state, calls)
 
 
@@ -117,7 +117,7 @@ def _send(
     async_wrapper: Any,
     kwargs: dict[str, Any],
     state: State,
-    sends: list[Send | None],
+    sends: list[int | None],
 ) -> list[tuple[Callable[..., Any], Any]]:
     """blinker's ``send`` loop, each call recorded."""
     try:
@@ -151,7 +151,7 @@ async def _send_async(
     sync_wrapper: Any,
     kwargs: dict[str, Any],
     state: State,
-    sends: list[Send | None],
+    sends: list[int | None],
 ) -> list[tuple[Callable[..., Any], Any]]:
     """blinker's ``send_async`` loop (receivers awaited one after another), each call recorded.
 

@@ -37,7 +37,7 @@ from django.dispatch import dispatcher
 
 from signal_panel import _describe, recording
 from signal_panel.instrumentation.django_signals import receiver_entries
-from signal_panel.recording import ReceiverCall, Recording, _state
+from signal_panel.recording import Recording, State, _state, current
 
 __all__ = ["install"]
 
@@ -47,7 +47,6 @@ _MARK = "__signal_panel__"
 #: Distinct SQL texts remembered per receiver call; past it queries are still counted and timed.
 MAX_SHAPES = 200
 
-State = tuple[tuple[Recording, ReceiverCall | None], ...]
 
 # (class, attribute) -> the replacement, and what the attribute was when recording was last
 # switched on (Django's function, or another library's patch, which we then wrap).
@@ -77,8 +76,8 @@ _awaited_at: ContextVar[str | None] = ContextVar("signal_panel_awaited_at", defa
 def _execute_with_wrappers(
     self: CursorWrapper, sql: Any, params: Any, many: bool, executor: Any
 ) -> Any:
-    for _recording, call in _state.get():
-        if call is not None:
+    for _recording, position in _state.get():
+        if current(position) is not None:
             wrappers = self.db.execute_wrappers
             # A query run from inside another query's wrappers already passes through ours.
             if _record_query not in wrappers:
@@ -104,9 +103,10 @@ def _record_query(
         elapsed = _perf_ns() - start
         # The SQL text with its parameters left out (Django keeps them apart) is its shape.
         shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
-        for _recording, call in _state.get():
+        for recording, position in _state.get():
+            call = current(position)
             if call is not None:
-                work = call._database()
+                work = recording.database_work(call)
                 work.queries += 1
                 work.query_ns += elapsed
                 shapes = work.query_shapes
@@ -123,9 +123,10 @@ def _record_query(
 
 def _on_commit(self: BaseDatabaseWrapper, func: Any, *args: Any, **kwargs: Any) -> Any:
     if callable(func):
-        for _recording, call in _state.get():
+        for recording, position in _state.get():
+            call = current(position)
             if call is not None:
-                call._database().on_commit += 1
+                recording.database_work(call).on_commit += 1
     return _baseline[_ON_COMMIT](self, func, *args, **kwargs)
 
 
@@ -222,14 +223,14 @@ def _report(state: State, operation: str, model: object, rows: int) -> None:
                 if f"django.db.models.signals.{signal}" not in ignored
             ]
             if wanted:
-                _add_event(recording_, call, operation, label, rows, wanted, callsite)
+                _add_event(recording_, current(call), operation, label, rows, wanted, callsite)
     except Exception:
         pass
 
 
 def _add_event(
     recording_: Recording,
-    call: ReceiverCall | None,
+    call: int | None,
     operation: str,
     label: str,
     rows: int,
@@ -260,7 +261,7 @@ def _add_event(
         "receivers": names,
         "signals": sorted({signal for signal, _name in receivers}, reverse=True),
         "callsite": callsite,
-        "inside": call.receiver_name if call is not None else None,
+        "inside": recording_._call_view(call).receiver_name if call is not None else None,
         "start_ns": _perf_ns() - recording_.started_ns,
     }
     recording_.events.append(

@@ -22,6 +22,7 @@ import asyncio
 import functools
 import sys
 import weakref
+from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Generator
 from inspect import iscoroutinefunction
 from typing import Any
@@ -30,7 +31,18 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import _describe, recording, registry
-from signal_panel.recording import ReceiverCall, Recording, Send, _perf_ns, _state
+from signal_panel.recording import (
+    C_DURATION,
+    C_START,
+    CURSOR_CALL,
+    S_DURATION,
+    S_PARENT,
+    S_START,
+    Recording,
+    State,
+    _perf_ns,
+    _state,
+)
 
 __all__ = ["install", "receiver_entries"]
 
@@ -41,9 +53,12 @@ _SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
 _baseline: dict[str, Any] = {}
 _recorded: dict[str, Any] = {}
 
-State = tuple[tuple[Recording, ReceiverCall | None], ...]
 #: ``recording.SendKind`` constants by ``(robust, is_async)``.
-_KIND = {(robust, is_async): ("django", robust, is_async) for robust in (0, 1) for is_async in (0, 1)}
+_KIND: dict[tuple[bool, bool], tuple[str, bool, bool]] = {
+    (robust, is_async): ("django", robust, is_async)
+    for robust in (False, True)
+    for is_async in (False, True)
+}
 
 
 # -- the one place that knows how Django's versions differ -------------------------------------
@@ -51,7 +66,9 @@ _KIND = {(robust, is_async): ("django", robust, is_async) for robust in (0, 1) f
 #: Django >= 6.0 runs async receivers with ``_run_parallel`` (one shared ``Context``, copied back
 #: to the caller afterwards) and, in ``asend``, runs the sync group *before* the async receivers.
 #: Django 5.2 uses ``asyncio.gather`` for both, running the sync group concurrently.
-_RUN_PARALLEL: Callable[..., Awaitable[list[Any]]] | None = getattr(dispatcher, "_run_parallel", None)
+_RUN_PARALLEL: Callable[..., Awaitable[list[Any]]] | None = getattr(
+    dispatcher, "_run_parallel", None
+)
 
 
 async def _parallel(*awaitables: Awaitable[Any]) -> list[Any]:
@@ -98,7 +115,7 @@ def _run_sync(
     receivers: list[Any],
     robust: bool,
     state: State,
-    sends: list[Send | None],
+    sends: list[int | None],
 ) -> list[tuple[Any, Any]]:
     """Django's sync receiver loop, each call recorded."""
     if len(state) == 1 and sends[0] is not None:
@@ -134,45 +151,71 @@ def _run_sync_one(
     receivers: list[Any],
     robust: bool,
     rec: Recording,
-    send: Send,
+    send: int,
 ) -> list[tuple[Any, Any]]:
     """:func:`_run_sync` for the common case of one active recording, written out flat: it runs
-    once per receiver call, and the general path's per-recording lists cost as much as the
-    receivers themselves."""
+    once per receiver call, where every step costs about as much as Django's own loop.
+
+    Where no event loop runs in this thread, the context state is set once, to a
+    :data:`~signal_panel.recording.Cursor` moved from call to call (see its docstring);
+    elsewhere, once per receiver, so that a task a receiver starts nests under it.
+    """
     responses = []
     origin = rec.started_ns
     limit = rec.config.max_calls
-    cached = _describe.cached_receiver_info
-    for receiver in receivers:
-        rec.call_count += 1
-        if rec.call_count > limit:
-            rec.dropped_calls += 1
-            responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
-            continue
-        info = cached(receiver) or _describe.describe_receiver(receiver)
-        call = ReceiverCall(send, info)
-        send.calls.append(call)
-        token = _state.set(((rec, call),))
-        start = _perf_ns()
-        try:
-            response = receiver(signal=signal, sender=sender, **named)
-        except BaseException as err:
+    rows = rec._call_rows
+    by_function = _describe.by_function
+    outer = rec._send_rows[send + S_PARENT]
+    cursor = [None, outer] if _get_running_loop() is None else None
+    loop_token = _state.set(((rec, cursor),)) if cursor is not None else None
+    try:
+        for receiver in receivers:
+            rec.call_count += 1
+            if rec.call_count > limit:
+                rec.dropped_calls += 1
+                responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
+                continue
+            # describe_receiver()'s cache for plain functions, read inline.
+            entry = by_function.get(id(receiver))
+            if entry is not None and entry[0]() is receiver:
+                info = entry[1]
+            else:
+                info = _describe.describe_receiver(receiver)
+            call = len(rows)
+            rows += (send, info, False, 0, 0, None, False, None)
+            if cursor is not None:
+                cursor[CURSOR_CALL] = call
+            else:
+                token = _state.set(((rec, call),))
+            start = _perf_ns()
+            try:
+                response = receiver(signal=signal, sender=sender, **named)
+            except BaseException as err:
+                end = _perf_ns()
+                if cursor is not None:
+                    cursor[CURSOR_CALL] = None
+                else:
+                    _state.reset(token)
+                rows[call + C_START] = start - origin
+                rows[call + C_DURATION] = end - start
+                swallowed = robust and isinstance(err, Exception)
+                recording.note_error(rec, call, err, swallowed)
+                if not swallowed:
+                    raise
+                signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                responses.append((receiver, err))
+                continue
             end = _perf_ns()
-            _state.reset(token)
-            call.start_ns = start - origin
-            call.duration_ns = end - start
-            swallowed = robust and isinstance(err, Exception)
-            recording.note_error(call, err, swallowed)
-            if not swallowed:
-                raise
-            signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-            responses.append((receiver, err))
-            continue
-        end = _perf_ns()
-        _state.reset(token)
-        call.start_ns = start - origin
-        call.duration_ns = end - start
-        responses.append((receiver, response))
+            if cursor is not None:
+                cursor[CURSOR_CALL] = None
+            else:
+                _state.reset(token)
+            rows[call + C_START] = start - origin
+            rows[call + C_DURATION] = end - start
+            responses.append((receiver, response))
+    finally:
+        if loop_token is not None:
+            _state.reset(loop_token)
     return responses
 
 
@@ -185,12 +228,12 @@ class _RecordedAwaitable:
     back. Per step, the value is always put back before another task can run.
     """
 
-    __slots__ = ("_coro", "_robust", "_state", "_start")
+    __slots__ = ("_coro", "_robust", "_start", "_state")
 
     def __init__(
         self,
         coro: Any,
-        start: Callable[[], tuple[State, list[ReceiverCall | None]]],
+        start: Callable[[], tuple[State, list[int | None]]],
         state: State,
         robust: bool,
     ):
@@ -237,11 +280,11 @@ def _async_call(
     receiver: Any,
     robust: bool,
     state: State,
-    sends: list[Send | None],
+    sends: list[int | None],
 ) -> Any:
     """Call an async receiver as Django does, returning an awaitable that records the call."""
 
-    def start() -> tuple[State, list[ReceiverCall | None]]:
+    def start() -> tuple[State, list[int | None]]:
         return recording.begin_call(state, sends, receiver, True)
 
     try:
@@ -261,7 +304,7 @@ def _async_group(
     receivers: list[Any],
     robust: bool,
     state: State,
-    sends: list[Send | None],
+    sends: list[int | None],
 ) -> Awaitable[list[Any]]:
     """The async receivers run concurrently, as Django runs them."""
     if not robust:
@@ -283,14 +326,12 @@ def _async_group(
 _NO_RECEIVERS = dispatcher.NO_RECEIVERS
 
 
-def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
-    state = _state.get()
-    # Frames between the caller of send() and begin_send(): _send and the send method.
-    sends = (
-        recording.begin_send(state, signal, sender, named, _KIND[robust, False], 2)
-        if state
-        else None
-    )
+def _send_general(
+    signal: Signal, sender: Any, named: dict[str, Any], robust: bool, state: State
+) -> Any:
+    """``send()``/``send_robust()`` recorded into every active recording (or a full one)."""
+    # Frames between the caller of send() and begin_send(): this function and the send method.
+    sends = recording.begin_send(state, signal, sender, named, _KIND[robust, False], 2)
     if sends is None:
         return _baseline["send_robust" if robust else "send"](signal, sender, **named)
     try:
@@ -300,17 +341,93 @@ def _send(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> A
         sync_receivers, async_receivers = signal._live_receivers(sender)
         responses = _run_sync(signal, sender, named, sync_receivers, robust, state, sends)
         if async_receivers:
-
-            async def asend() -> Any:
-                async_responses = await _async_group(
-                    signal, sender, named, async_receivers, robust, state, sends
-                )
-                return zip(async_receivers, async_responses, strict=False)
-
-            responses.extend(async_to_sync(asend)())
+            responses.extend(
+                _async_from_sync(signal, sender, named, async_receivers, robust, state, sends)
+            )
         return responses
     finally:
         recording.end_send(sends, state)
+
+
+def _async_from_sync(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Any],
+    robust: bool,
+    state: State,
+    sends: list[int | None],
+) -> Any:
+    """Async receivers of a sync send, run as Django runs them: one ``async_to_sync`` call."""
+
+    async def asend() -> Any:
+        responses = await _async_group(signal, sender, named, receivers, robust, state, sends)
+        return zip(receivers, responses, strict=False)
+
+    return async_to_sync(asend)()
+
+
+def _make_send(robust: bool, django_method: Callable[..., Any]) -> Callable[..., Any]:
+    """The recorded ``send`` (or ``send_robust``).
+
+    One active recording with room left is the case that runs per request, so it is written out
+    here in full, without the general path's per-recording lists; anything else goes through
+    :func:`_send_general`.
+    """
+    name = "send_robust" if robust else "send"
+    kind = _KIND[robust, False]
+    describe_sender = _describe.fast_sender_label
+    find_callsite = _describe.find_callsite
+    snapshot = _describe.snapshot
+    current = recording.current
+
+    @functools.wraps(django_method)
+    def send(self: Signal, sender: Any, **named: Any) -> Any:
+        state = _state.get()
+        if len(state) != 1:
+            if not state:
+                return _baseline[name](self, sender, **named)
+            return _send_general(self, sender, named, robust, state)
+        rec, parent = state[0]
+        config = rec.config
+        if rec.call_count >= config.max_calls or config.ignore_signals:
+            return _send_general(self, sender, named, robust, state)
+        label = describe_sender(sender, config.summary_length)
+        if label is None:
+            return _baseline[name](self, sender, **named)
+        # recording.append_send(), written out: this runs on every recorded send.
+        # Skip this frame: the caller of send() is the first candidate.
+        callsite = find_callsite(1) if config.capture_callsite else None
+        code, lineno = callsite if callsite is not None else (None, 0)
+        rows = rec._send_rows
+        at = len(rows)
+        rows += (
+            self,
+            label,
+            named,
+            snapshot(named) if named else None,
+            current(parent),
+            kind,
+            code,
+            lineno,
+            _perf_ns() - rec.started_ns,
+            0,
+            recording._in_atomic(named["using"]) if "using" in named else None,
+        )
+        try:
+            if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
+                return []
+            sync_receivers, async_receivers = self._live_receivers(sender)
+            responses = _run_sync_one(self, sender, named, sync_receivers, robust, rec, at)
+            if async_receivers:
+                responses.extend(
+                    _async_from_sync(self, sender, named, async_receivers, robust, state, [at])
+                )
+            return responses
+        finally:
+            rows[at + S_DURATION] = _perf_ns() - rec.started_ns - rows[at + S_START]
+
+    return send
 
 
 async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
@@ -354,13 +471,8 @@ def _make_recorded() -> dict[str, Any]:
     django_asend = Signal.__dict__["asend"]
     django_asend_robust = Signal.__dict__["asend_robust"]
 
-    @functools.wraps(django_send)
-    def send(self: Signal, sender: Any, **named: Any) -> Any:
-        return _send(self, sender, named, False)
-
-    @functools.wraps(django_send_robust)
-    def send_robust(self: Signal, sender: Any, **named: Any) -> Any:
-        return _send(self, sender, named, True)
+    send = _make_send(False, django_send)
+    send_robust = _make_send(True, django_send_robust)
 
     @functools.wraps(django_asend)
     async def asend(self: Signal, sender: Any, **named: Any) -> Any:
@@ -413,7 +525,7 @@ def _disconnect_args(
 
 
 def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
-    make_id = dispatcher._make_id
+    make_id = dispatcher._make_id  # type: ignore[attr-defined]
     if dispatch_uid:
         return (dispatch_uid, make_id(sender))
     return (make_id(receiver), make_id(sender))
@@ -491,16 +603,22 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
     for lookup_key, receiver, weak, is_async in receiver_entries(signal):
         connection = registry.connection_for(signal, lookup_key)
         if receiver is None:
-            name, definition = (connection.receiver_name, connection.definition) if connection else (
-                "<collected>",
-                "?",
+            name, definition = (
+                (connection.receiver_name, connection.definition)
+                if connection
+                else (
+                    "<collected>",
+                    "?",
+                )
             )
         else:
             info = _describe.describe_receiver(receiver)
             name, definition = info.name, info.location
             if not is_async:
                 is_async = iscoroutinefunction(receiver)
-        sender_id = lookup_key[1] if isinstance(lookup_key, tuple) and len(lookup_key) == 2 else None
+        sender_id = (
+            lookup_key[1] if isinstance(lookup_key, tuple) and len(lookup_key) == 2 else None
+        )
         rows.append(
             {
                 "receiver": name,
@@ -518,7 +636,9 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
 
 
 def install() -> None:
-    """Wrap ``connect``/``disconnect``/``__init__`` and prepare the recorded send methods. Idempotent."""
+    """Wrap ``connect``/``disconnect``/``__init__``; prepare the recorded send methods.
+
+    Idempotent: a marker on the wrapped ``connect`` says it was done."""
     if getattr(Signal.__dict__.get("connect"), _MARK, False):
         return
     _recorded.update(_make_recorded())
