@@ -60,8 +60,9 @@ demo: $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/python demo_site/manage.py load_demo_data
 	$(VENV_OLD)/bin/python demo_site/manage.py runserver 127.0.0.1:$(PORT)
 
-# README's screenshots of the example project (docs/screenshots/), taken by its browser test.
+# README's screenshots (docs/), taken by the browser tests; a plain test run leaves them alone.
 screenshots: $(VENV_OLD)/.installed chromium
+	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/browser -m browser
 	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/demo/test_screenshots.py --ds=demo_site.settings -m browser
 
 bench: $(VENV_OLD)/.installed

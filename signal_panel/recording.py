@@ -178,10 +178,12 @@ class ReceiverCall:
     def connected_at(self) -> str | None:
         """``file:line`` where this receiver was connected to the signal (None if that happened
         before ``signal_panel`` was imported). Several places, comma-separated, when the same
-        logical receiver was connected more than once."""
+        logical receiver was connected more than once and still was when the signal was sent."""
         from signal_panel.registry import connection_places
 
-        places = connection_places(self.send.signal, self._info)
+        send = self.send
+        at = self._recording.started_ns + send.start_ns
+        places = connection_places(send.signal, self._info, at)
         return ", ".join(places) if places else None
 
     @property

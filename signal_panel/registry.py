@@ -38,9 +38,6 @@ class Connection:
     definition: str  # file:line of the receiver's definition
     weak: bool
     dispatch_uid: str | None
-    #: A function defined inside another function, connected weakly: under DEBUG=True Django's
-    #: signature-check cache keeps it alive; in production it is collected and never fires.
-    local_weak: bool
     receiver_id: Any = None
     #: ``time.perf_counter_ns()`` when ``connect()`` returned, and when the connection ended:
     #: ``disconnect()``, or the garbage collection of a weakly connected receiver (None until then).
@@ -273,14 +270,12 @@ def note_connect(
     if known is not None and known.disconnected_ns is None:
         return None
     info = _describe.describe_receiver(receiver)
-    qualname = getattr(receiver, "__qualname__", "")
     connection = Connection(
         location=location,
         receiver_name=info.name,
         definition=info.location,
         weak=weak,
         dispatch_uid=None if dispatch_uid is None else _describe.summarize(dispatch_uid, 80),
-        local_weak=weak and isinstance(qualname, str) and "<locals>" in qualname,
         receiver_id=info.logical_key,
         connected_ns=time.perf_counter_ns(),
     )

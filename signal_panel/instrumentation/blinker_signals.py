@@ -426,7 +426,6 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
                 "weak": weak,
                 "is_async": is_async,
                 "dead": receiver is None,
-                "local_weak": bool(connection and connection.local_weak),
             }
         )
     return rows
