@@ -112,26 +112,31 @@ class _DatabaseWork:
 
 
 class ReceiverCall:
-    """One call of one receiver during one send (a view over the recording's row)."""
+    """One call of one receiver during one send: a view over the recording's row.
 
-    __slots__ = ("_at", "_recording")
+    What cannot change once the call started is copied into the view when it is made; the rest
+    (duration, error, database work) is read from the row, so a view made while the recording
+    runs stays current.
+    """
+
+    __slots__ = ("_at", "_info", "_recording", "_rows", "_send_at", "_sends", "is_async")
 
     def __init__(self, recording: Recording, at: int):
+        rows = recording._call_rows
         self._recording = recording
+        self._rows = rows
         self._at = at
-
-    def _field(self, field: int) -> Any:
-        return self._recording._call_rows[self._at + field]
+        self._send_at: int = rows[at + C_SEND]
+        self._info: _describe.ReceiverInfo = rows[at + C_INFO]
+        #: An async receiver.
+        self.is_async: bool = bool(rows[at + C_ASYNC])
+        self._sends: list[Send] | None = None
 
     @property
     def send(self) -> Send:
         """The send this call belongs to."""
-        return self._recording._send_view(self._field(C_SEND))
-
-    @property
-    def _info(self) -> _describe.ReceiverInfo:
-        info: _describe.ReceiverInfo = self._field(C_INFO)
-        return info
+        # A call's send row comes before it, so its view exists whenever this one does.
+        return self._recording._send_views[self._send_at // SEND_FIELDS]
 
     @property
     def receiver_name(self) -> str:
@@ -149,30 +154,27 @@ class ReceiverCall:
         return self._info.logical_key
 
     @property
-    def is_async(self) -> bool:
-        """An async receiver."""
-        return bool(self._field(C_ASYNC))
-
-    @property
     def start_ns(self) -> int:
         """Nanoseconds from the recording's start to the call's start."""
-        return int(self._field(C_START))
+        start: int = self._rows[self._at + C_START]
+        return start
 
     @property
     def duration_ns(self) -> int:
         """Wall-clock nanoseconds the call took (async receivers: including time suspended)."""
-        return int(self._field(C_DURATION))
+        duration: int = self._rows[self._at + C_DURATION]
+        return duration
 
     @property
     def error(self) -> str | None:
         """``"ExcType: message"`` if the receiver raised, else None."""
-        error: str | None = self._field(C_ERROR)
+        error: str | None = self._rows[self._at + C_ERROR]
         return error
 
     @property
     def swallowed(self) -> bool:
         """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
-        return bool(self._field(C_SWALLOWED))
+        return bool(self._rows[self._at + C_SWALLOWED])
 
     @property
     def connected_at(self) -> str | None:
@@ -189,7 +191,13 @@ class ReceiverCall:
     @property
     def sends(self) -> list[Send]:
         """Sends made while this receiver ran, in the order they started."""
-        return self._recording._sends_made_in(self._at)
+        sends = self._sends
+        if sends is None:
+            recording = self._recording
+            sends = recording._sends_made_in(self._at)
+            if not recording.active:  # Final: keep it.
+                self._sends = sends
+        return sends
 
     @property
     def depth(self) -> int:
@@ -198,110 +206,131 @@ class ReceiverCall:
 
     @property
     def _work(self) -> _DatabaseWork | None:
-        work: _DatabaseWork | None = self._field(C_DB)
+        work: _DatabaseWork | None = self._rows[self._at + C_DB]
         return work
 
     @property
     def queries(self) -> int:
         """SQL queries run while the receiver ran (all database aliases)."""
-        return self._work.queries if self._work is not None else 0
+        work = self._work
+        return work.queries if work is not None else 0
 
     @property
     def query_ns(self) -> int:
         """Total time of those queries."""
-        return self._work.query_ns if self._work is not None else 0
+        work = self._work
+        return work.query_ns if work is not None else 0
 
     @property
     def query_shapes(self) -> dict[str, int] | None:
         """``{sql: count}`` of the queries run, to find repeated query shapes (None if none)."""
-        return self._work.query_shapes if self._work is not None else None
+        work = self._work
+        return work.query_shapes if work is not None else None
 
     @property
     def on_commit(self) -> int:
         """Number of ``transaction.on_commit`` callbacks the receiver registered."""
-        return self._work.on_commit if self._work is not None else 0
+        work = self._work
+        return work.on_commit if work is not None else 0
 
     def __repr__(self) -> str:
         return f"<ReceiverCall {self.receiver_name} {self.duration_ns / 1e6:.3f}ms>"
 
 
 class Send:
-    """One send of one signal, with the receiver calls it made (a view over the recording's row)."""
+    """One send of one signal, with the receiver calls it made: a view over the recording's row
+    (see :class:`ReceiverCall` for what is copied and what is read live)."""
 
-    __slots__ = ("_at", "_recording")
+    __slots__ = (
+        "_at",
+        "_calls",
+        "_code",
+        "_depth",
+        "_kind",
+        "_lineno",
+        "_named",
+        "_parent_at",
+        "_recording",
+        "_rows",
+        "_taken",
+        "in_atomic",
+        "sender",
+        "signal",
+        "start_ns",
+    )
 
     def __init__(self, recording: Recording, at: int):
+        rows = recording._send_rows
         self._recording = recording
+        self._rows = rows
         self._at = at
-
-    def _field(self, field: int) -> Any:
-        return self._recording._send_rows[self._at + field]
-
-    @property
-    def signal(self) -> Any:
-        """The signal object."""
-        return self._field(S_SIGNAL)
-
-    @property
-    def sender(self) -> str:
-        """A short label of the sender (never the sender itself: it is not kept alive)."""
-        label: str = self._field(S_SENDER)
-        return label
+        (
+            self.signal,
+            self.sender,
+            self._named,
+            self._taken,
+            self._parent_at,
+            self._kind,
+            self._code,
+            self._lineno,
+            self.start_ns,
+            _duration,
+            self.in_atomic,
+        ) = rows[at : at + SEND_FIELDS]
+        self._depth: int | None = None
+        self._calls: list[ReceiverCall] | None = None
 
     @property
     def parent(self) -> ReceiverCall | None:
         """The receiver call this send was made from, or None."""
-        parent = self._field(S_PARENT)
-        return None if parent is None else self._recording._call_view(parent)
+        parent: int | None = self._parent_at
+        if parent is None:
+            return None
+        # A parent call's row comes before this send's, so its view exists whenever this does.
+        return self._recording._call_views[parent // CALL_FIELDS]
 
     @property
     def depth(self) -> int:
         """0 for a send not made inside a receiver, else one more than its parent's send."""
-        depth = 0
-        parent = self.parent
-        while parent is not None:
-            depth += 1
-            parent = parent.send.parent
-        return depth
+        if self._depth is None:
+            parent = self.parent
+            self._depth = 0 if parent is None else parent.send.depth + 1
+        return self._depth
 
     @property
     def calls(self) -> list[ReceiverCall]:
         """Receiver calls, in the order they started."""
-        return self._recording._calls_of(self._at)
+        calls = self._calls
+        if calls is None:
+            recording = self._recording
+            calls = recording._calls_of(self._at)
+            if not recording.active:  # Final: keep it.
+                self._calls = calls
+        return calls
 
     @property
     def library(self) -> str:
         """``"django"`` or ``"blinker"``."""
-        kind: SendKind = self._field(S_KIND)
+        kind: SendKind = self._kind
         return kind[0]
 
     @property
     def robust(self) -> bool:
         """Sent with ``send_robust``/``asend_robust``."""
-        kind: SendKind = self._field(S_KIND)
+        kind: SendKind = self._kind
         return kind[1]
 
     @property
     def is_async(self) -> bool:
         """Sent with ``asend``/``asend_robust`` (or blinker's ``send_async``)."""
-        kind: SendKind = self._field(S_KIND)
+        kind: SendKind = self._kind
         return kind[2]
-
-    @property
-    def start_ns(self) -> int:
-        """Nanoseconds from the recording's start to the send's start."""
-        return int(self._field(S_START))
 
     @property
     def duration_ns(self) -> int:
         """How long the send took, receivers included."""
-        return int(self._field(S_DURATION))
-
-    @property
-    def in_atomic(self) -> bool | None:
-        """Whether the send ran inside ``transaction.atomic`` on its database (None if unknown)."""
-        in_atomic: bool | None = self._field(S_IN_ATOMIC)
-        return in_atomic
+        duration: int = self._rows[self._at + S_DURATION]
+        return duration
 
     @property
     def signal_name(self) -> str:
@@ -318,18 +347,18 @@ class Send:
         primary keys, mutable containers) is shown as it was when the signal was sent; other
         values are summarised as they are when read.
         """
-        named = self._field(S_NAMED)
+        named = self._named
         if not named:
             return {}
         config = self._recording.config
         return _describe.summarize_kwargs(
-            named, config.summary_length, config.secret_pattern, self._field(S_TAKEN)
+            named, config.summary_length, config.secret_pattern, self._taken
         )
 
     @property
     def callsite(self) -> str:
         """``file:line in function`` of the first frame outside Django and the libraries."""
-        return _describe.format_callsite(self._field(S_CODE), self._field(S_LINENO))
+        return _describe.format_callsite(self._code, self._lineno)
 
     def __repr__(self) -> str:
         return f"<Send {self.signal_name} sender={self.sender} calls={len(self.calls)}>"
@@ -384,7 +413,8 @@ class Recording:
         # Views and the tree's indexes, built when read (see _index).
         self._send_views: list[Send] = []
         self._call_views: list[ReceiverCall] = []
-        self._indexed = (0, 0)
+        self._sends_done = 0
+        self._calls_done = 0
         self._calls_by_send: dict[int, list[ReceiverCall]] = {}
         self._sends_by_call: dict[int, list[Send]] = {}
 
@@ -392,21 +422,20 @@ class Recording:
 
     def _index(self) -> None:
         """Make views for the rows appended since the last read, and file them in the tree."""
-        sends_done, calls_done = self._indexed
         send_rows, call_rows = self._send_rows, self._call_rows
-        if (sends_done, calls_done) == (len(send_rows), len(call_rows)):
+        if len(send_rows) == self._sends_done and len(call_rows) == self._calls_done:
             return
-        for at in range(sends_done, len(send_rows), SEND_FIELDS):
+        for at in range(self._sends_done, len(send_rows), SEND_FIELDS):
             send = Send(self, at)
             self._send_views.append(send)
             parent = send_rows[at + S_PARENT]
             if parent is not None:
                 self._sends_by_call.setdefault(parent, []).append(send)
-        for at in range(calls_done, len(call_rows), CALL_FIELDS):
+        for at in range(self._calls_done, len(call_rows), CALL_FIELDS):
             call = ReceiverCall(self, at)
             self._call_views.append(call)
             self._calls_by_send.setdefault(call_rows[at + C_SEND], []).append(call)
-        self._indexed = (len(send_rows), len(call_rows))
+        self._sends_done, self._calls_done = len(send_rows), len(call_rows)
 
     def _send_view(self, at: int) -> Send:
         self._index()
@@ -416,13 +445,18 @@ class Recording:
         self._index()
         return self._call_views[at // CALL_FIELDS]
 
+    # The tree's lists are read very often (the panel reads each send's calls several times), so
+    # the staleness check is written out and the lists are returned as they are kept.
+
     def _calls_of(self, send_at: int) -> list[ReceiverCall]:
-        self._index()
-        return list(self._calls_by_send.get(send_at, ()))
+        if len(self._call_rows) != self._calls_done or len(self._send_rows) != self._sends_done:
+            self._index()
+        return self._calls_by_send.get(send_at) or []
 
     def _sends_made_in(self, call_at: int) -> list[Send]:
-        self._index()
-        return list(self._sends_by_call.get(call_at, ()))
+        if len(self._call_rows) != self._calls_done or len(self._send_rows) != self._sends_done:
+            self._index()
+        return self._sends_by_call.get(call_at) or []
 
     def database_work(self, call: int) -> _DatabaseWork:
         """The database work of the call whose row starts at ``call`` (made on first use)."""
