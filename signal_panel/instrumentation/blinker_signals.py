@@ -27,13 +27,25 @@ import sys
 import threading
 import types
 import weakref
+from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Hashable
 from inspect import iscoroutinefunction
 from typing import Any
 
 from signal_panel import _describe, recording, registry
 from signal_panel.instrumentation.django_signals import _RecordedAwaitable
-from signal_panel.recording import State, _state
+from signal_panel.recording import (
+    C_DURATION,
+    C_START,
+    CURSOR_CALL,
+    S_DURATION,
+    S_PARENT,
+    S_START,
+    Recording,
+    State,
+    _perf_ns,
+    _state,
+)
 
 try:
     import blinker
@@ -145,6 +157,78 @@ def _send(
         recording.end_send(sends, state)
 
 
+def _send_one(
+    signal: Signal,
+    sender: Any,
+    async_wrapper: Any,
+    kwargs: dict[str, Any],
+    rec: Recording,
+    send: int,
+) -> list[tuple[Callable[..., Any], Any]]:
+    """:func:`_send` for one active recording with room left, written out flat as Django's
+    ``_run_sync_one`` is (see it, and :data:`~signal_panel.recording.Cursor`)."""
+    origin = rec.started_ns
+    limit = rec.config.max_calls
+    rows = rec._call_rows
+    by_function = _describe.by_function
+    cursor = [None, rec._send_rows[send + S_PARENT]] if _get_running_loop() is None else None
+    loop_token = _state.set(((rec, cursor),)) if cursor is not None else None
+    try:
+        results = []
+        for receiver in signal.receivers_for(sender):
+            is_async = iscoroutinefunction(receiver)
+            rec.call_count += 1
+            if rec.call_count > limit:
+                rec.dropped_calls += 1
+                call = None
+            else:
+                entry = by_function.get(id(receiver))
+                if entry is not None and entry[0]() is receiver:
+                    info = entry[1]
+                else:
+                    info = _describe.describe_receiver(receiver)
+                call = len(rows)
+                rows += (send, info, is_async, 0, 0, None, False, None)
+            if cursor is not None:
+                cursor[CURSOR_CALL] = call
+            else:
+                token = _state.set(((rec, call),))
+            start = _perf_ns()
+            try:
+                if is_async:
+                    if async_wrapper is None:
+                        raise RuntimeError("Cannot send to a coroutine function.")
+                    result = async_wrapper(receiver)(sender, **kwargs)
+                else:
+                    result = receiver(sender, **kwargs)
+            except BaseException as err:
+                end = _perf_ns()
+                if cursor is not None:
+                    cursor[CURSOR_CALL] = None
+                else:
+                    _state.reset(token)
+                if call is not None:
+                    rows[call + C_START] = start - origin
+                    rows[call + C_DURATION] = end - start
+                    recording.note_error(rec, call, err, False)
+                raise
+            end = _perf_ns()
+            if cursor is not None:
+                cursor[CURSOR_CALL] = None
+            else:
+                _state.reset(token)
+            if call is not None:
+                rows[call + C_START] = start - origin
+                rows[call + C_DURATION] = end - start
+            results.append((receiver, result))
+        return results
+    finally:
+        if loop_token is not None:
+            _state.reset(loop_token)
+        send_rows = rec._send_rows
+        send_rows[send + S_DURATION] = _perf_ns() - origin - send_rows[send + S_START]
+
+
 async def _send_async(
     signal: Signal,
     sender: Any,
@@ -204,6 +288,8 @@ def _make_recorded() -> dict[str, Any]:
         )
         if sends is None:
             return _baseline["send"](self, sender, _async_wrapper=_async_wrapper, **kwargs)
+        if len(sends) == 1 and sends[0] is not None:
+            return _send_one(self, sender, _async_wrapper, kwargs, state[0][0], sends[0])
         return _send(self, sender, _async_wrapper, kwargs, state, sends)
 
     @functools.wraps(blinker_send_async)
