@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import statistics
 import sys
 import time
 from collections.abc import Callable

@@ -653,38 +653,6 @@ def begin_send(
     return handles
 
 
-def append_send(
-    recording: Recording,
-    parent: int | list[Any] | None,
-    signal: object,
-    label: str,
-    named: dict[str, Any],
-    kind: SendKind,
-    skip: int,
-) -> int:
-    """:func:`begin_send` for the common case of one active recording with room left, once the
-    caller has found the sender's label: appends the row, returns its handle."""
-    config = recording.config
-    callsite = _describe.find_callsite(skip + 1) if config.capture_callsite else None
-    code, lineno = callsite if callsite is not None else (None, 0)
-    rows = recording._send_rows
-    at = len(rows)
-    rows += (
-        signal,
-        label,
-        named,
-        _describe.snapshot(named) if named else None,
-        current(parent),
-        kind,
-        code,
-        lineno,
-        _perf_ns() - recording.started_ns,
-        0,
-        _in_atomic(named["using"]) if "using" in named else None,
-    )
-    return at
-
-
 def _in_atomic(using: object) -> bool | None:
     """Whether the connection named ``using`` is inside ``transaction.atomic`` (a flag: no query).
     None when ``using`` names no database."""

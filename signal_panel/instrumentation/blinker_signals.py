@@ -33,6 +33,7 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from signal_panel import _describe, recording, registry
+from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.instrumentation.django_signals import _RecordedAwaitable
 from signal_panel.recording import (
     C_DURATION,
@@ -62,8 +63,8 @@ _MARK = "__signal_panel__"
 _SEND_METHODS = ("send", "send_async")
 # What each method was when recording was last switched on: blinker's function, or another
 # library's patch installed after ours, which we then wrap rather than replace.
-_baseline: dict[str, Any] = {}
-_recorded: dict[str, Any] = {}
+_methods: MethodSwitch[str] = MethodSwitch()
+_baseline = _methods.baseline
 #: ``(library, robust, is_async)`` of ``send`` and ``send_async`` (blinker has no robust sends).
 _KIND_SEND = ("blinker", False, False)
 _KIND_SEND_ASYNC = ("blinker", False, True)
@@ -314,22 +315,6 @@ def _make_recorded() -> dict[str, Any]:
     return methods
 
 
-def _switch_on() -> None:
-    for name in _SEND_METHODS:
-        current = Signal.__dict__[name]
-        if current is not _recorded[name]:
-            _baseline[name] = current
-            setattr(Signal, name, _recorded[name])
-
-
-def _switch_off() -> None:
-    for name in _SEND_METHODS:
-        # A library that patched over us meanwhile calls ours, which calls the baseline when
-        # nothing records: leave it in place.
-        if Signal.__dict__[name] is _recorded[name]:
-            setattr(Signal, name, _baseline[name])
-
-
 # -- connect / disconnect / __init__ ----------------------------------------------------------
 
 
@@ -564,7 +549,8 @@ def install() -> None:
     if not AVAILABLE or getattr(Signal.__dict__.get("connect"), _MARK, False):
         return
     _META_CODES = _meta_signal_codes()
-    _recorded.update(_make_recorded())
+    for name, method in _make_recorded().items():
+        _methods.add(name, Signal, name, method)
     Signal.connect = _wrap_connect(Signal.__dict__["connect"])  # type: ignore[method-assign]
     Signal.disconnect = _wrap_disconnect(Signal.__dict__["disconnect"])  # type: ignore[method-assign]
     Signal.__init__ = _wrap_init(Signal.__dict__["__init__"])  # type: ignore[method-assign]
@@ -576,4 +562,4 @@ def install() -> None:
             named_signals=_named_signals,
         )
     )
-    recording.register_switch(_switch_on, _switch_off)
+    recording.register_switch(_methods.on, _methods.off)

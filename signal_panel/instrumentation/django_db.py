@@ -36,6 +36,7 @@ from django.db.models.deletion import Collector
 from django.dispatch import dispatcher
 
 from signal_panel import _describe, recording
+from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.instrumentation.django_signals import receiver_entries
 from signal_panel.recording import Recording, State, _state, current
 
@@ -50,8 +51,8 @@ MAX_SHAPES = 200
 
 # (class, attribute) -> the replacement, and what the attribute was when recording was last
 # switched on (Django's function, or another library's patch, which we then wrap).
-_recorded: dict[tuple[type, str], Any] = {}
-_baseline: dict[tuple[type, str], Any] = {}
+_methods: MethodSwitch[tuple[type, str]] = MethodSwitch()
+_baseline = _methods.baseline
 
 _EXECUTE = (CursorWrapper, "_execute_with_wrappers")
 _ON_COMMIT = (BaseDatabaseWrapper, "on_commit")
@@ -288,27 +289,6 @@ def _bypass_message(details: dict[str, Any]) -> str:
     )
 
 
-# -- the switch --------------------------------------------------------------------------------
-
-
-def _switch_on() -> None:
-    for key, replacement in _recorded.items():
-        cls, name = key
-        current = cls.__dict__[name]
-        if current is not replacement:
-            _baseline[key] = current
-            setattr(cls, name, replacement)
-
-
-def _switch_off() -> None:
-    for key, replacement in _recorded.items():
-        cls, name = key
-        # If another library patched over us meanwhile, its patch calls ours, which calls the
-        # baseline: leave it in place.
-        if cls.__dict__[name] is replacement:
-            setattr(cls, name, _baseline[key])
-
-
 def _wrapped(original: Any, replacement: Callable[..., Any]) -> Callable[..., Any]:
     # Same name, docstring and attributes (``alters_data``, ``queryset_only``) as Django's.
     wrapper = functools.wraps(original)(replacement)
@@ -319,7 +299,7 @@ def _wrapped(original: Any, replacement: Callable[..., Any]) -> Callable[..., An
 def install() -> None:
     """Prepare the replacements and register the switch. Idempotent."""
     global _INTERNAL_UPDATE_CALLERS
-    if _recorded:
+    if _methods.recorded:
         return
     _INTERNAL_UPDATE_CALLERS = frozenset(
         code
@@ -339,8 +319,8 @@ def install() -> None:
     for name in _ASYNC:
         replacements[(QuerySet, name)] = _make_async(name)
     for (cls, name), replacement in replacements.items():
-        _recorded[(cls, name)] = _wrapped(cls.__dict__[name], replacement)
-    recording.register_switch(_switch_on, _switch_off)
+        _methods.add((cls, name), cls, name, _wrapped(cls.__dict__[name], replacement))
+    recording.register_switch(_methods.on, _methods.off)
     # The findings that read what this module records.
     from signal_panel import diagnostics
 

@@ -31,6 +31,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import _describe, recording, registry
+from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.recording import (
     C_DURATION,
     C_START,
@@ -50,8 +51,8 @@ _MARK = "__signal_panel__"
 _SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
 # What each method was when recording was last switched on: Django's function, or another
 # library's patch installed after ours, which we then wrap rather than replace.
-_baseline: dict[str, Any] = {}
-_recorded: dict[str, Any] = {}
+_methods: MethodSwitch[str] = MethodSwitch()
+_baseline = _methods.baseline
 
 #: ``recording.SendKind`` constants by ``(robust, is_async)``.
 _KIND: dict[tuple[bool, bool], tuple[str, bool, bool]] = {
@@ -395,7 +396,7 @@ def _make_send(robust: bool, django_method: Callable[..., Any]) -> Callable[...,
         label = describe_sender(sender, config.summary_length)
         if label is None:
             return _baseline[name](self, sender, **named)
-        # recording.append_send(), written out: this runs on every recorded send.
+        # recording.begin_send() for one recording, written out: it runs on every recorded send.
         # Skip this frame: the caller of send() is the first candidate.
         callsite = find_callsite(1) if config.capture_callsite else None
         code, lineno = callsite if callsite is not None else (None, 0)
@@ -491,22 +492,6 @@ def _make_recorded() -> dict[str, Any]:
     for method in methods.values():
         setattr(method, _MARK, True)
     return methods
-
-
-def _switch_on() -> None:
-    for name in _SEND_METHODS:
-        current = Signal.__dict__[name]
-        if current is not _recorded[name]:
-            _baseline[name] = current
-            setattr(Signal, name, _recorded[name])
-
-
-def _switch_off() -> None:
-    for name in _SEND_METHODS:
-        # If another library patched over us meanwhile, its patch calls ours, which calls the
-        # baseline when nothing records: leave it in place.
-        if Signal.__dict__[name] is _recorded[name]:
-            setattr(Signal, name, _baseline[name])
 
 
 # -- connect / disconnect / __init__ ----------------------------------------------------------
@@ -640,11 +625,12 @@ def install() -> None:
     Idempotent: a marker on the wrapped ``connect`` says it was done."""
     if getattr(Signal.__dict__.get("connect"), _MARK, False):
         return
-    _recorded.update(_make_recorded())
+    for name, method in _make_recorded().items():
+        _methods.add(name, Signal, name, method)
     Signal.connect = _wrap_connect(Signal.__dict__["connect"])  # type: ignore[method-assign]
     Signal.disconnect = _wrap_disconnect(Signal.__dict__["disconnect"])  # type: ignore[method-assign]
     Signal.__init__ = _wrap_init(Signal.__dict__["__init__"])  # type: ignore[method-assign]
     registry.register_library(
         registry.Library(name="django", signal_types=(Signal,), list_receivers=_list_receivers)
     )
-    recording.register_switch(_switch_on, _switch_off)
+    recording.register_switch(_methods.on, _methods.off)
