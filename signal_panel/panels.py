@@ -48,7 +48,7 @@ class SignalPanel(Panel):
     """
 
     is_async = True
-    title = _("Signals")
+    title = _("Signal activity")
     nav_icon = "debug_toolbar/img/signals.svg"  # type: ignore[assignment]  # None in the base
     template = TEMPLATE
 
