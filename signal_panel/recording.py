@@ -437,10 +437,6 @@ class Recording:
             self._calls_by_send.setdefault(call_rows[at + C_SEND], []).append(call)
         self._sends_done, self._calls_done = len(send_rows), len(call_rows)
 
-    def _send_view(self, at: int) -> Send:
-        self._index()
-        return self._send_views[at // SEND_FIELDS]
-
     def _call_view(self, at: int) -> ReceiverCall:
         self._index()
         return self._call_views[at // CALL_FIELDS]

@@ -226,9 +226,6 @@ class _Builder:
         self.shown_sends = 0
         self.shown_calls = 0
 
-    def send_id(self, send: Send) -> str:
-        return f"s{self.index[id(send)]}"
-
     def call_position(self, call: ReceiverCall) -> int:
         return next(i for i, each in enumerate(call.send.calls) if each is call)
 
