@@ -25,7 +25,6 @@ from django.db.models.manager import BaseManager
 __all__ = [
     "ReceiverInfo",
     "describe_receiver",
-    "find_callsite",
     "format_callsite",
     "sender_label",
     "short_path",
@@ -411,37 +410,18 @@ def _classify(value: object) -> str | None:
     return None
 
 
-def snapshot(named: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What of ``named`` must be taken at send time, because it changes as the chain runs:
-    ``(name, how, value, name, how, value, ...)``, or None when nothing must.
-
-    Everything else is summarised later, when read. A model instance's primary key (None in
-    ``pre_save`` of a new row) is taken; a mutable container is copied (``Model.__init__`` empties
-    the ``kwargs`` dict ``pre_init`` was sent, for example), or summarised at once when it is
-    longer than a summary shows. Runs on every recorded send: one type lookup per value.
-    """
-    taken: tuple[Any, ...] | None = None
-    for key, value in named.items():
-        kind = type(value)
-        try:
-            how = _take[kind]
-        except KeyError:
-            how = _classify(value)
-            if len(_take) > _CACHE_LIMIT:
-                _take.clear()
-                _take.update(_CONTAINERS)
-            _take[kind] = how
-        if how is None:
-            continue
-        if how is _COPY:
-            if len(value) <= _SNAPSHOT_LIMIT:
-                took: tuple[Any, ...] = (key, _TOOK_COPY, kind(value))
-            else:
-                took = (key, _TOOK_SUMMARY, summarize(value, 200))
-        else:
-            took = (key, _TOOK_PK, value.__dict__.get(how))
-        taken = took if taken is None else taken + took
-    return taken
+def how_to_take(value: object) -> str | None:
+    """What :func:`~signal_panel._hotpath.snapshot` takes of values of ``value``'s type (see
+    ``_take``), learnt once per type."""
+    kind = type(value)
+    how = _take.get(kind, _MISSING)
+    if how is _MISSING:
+        how = _classify(value)
+        if len(_take) > _CACHE_LIMIT:
+            _take.clear()
+            _take.update(_CONTAINERS)
+        _take[kind] = how
+    return how  # type: ignore[return-value]
 
 
 def summarize_kwargs(
@@ -522,34 +502,20 @@ def _is_library(filename: str) -> bool:
     return filename.startswith(_roots)
 
 
-def find_callsite(skip: int) -> tuple[types.CodeType, int] | None:
-    """The code and line of the first frame outside the instrumented libraries, starting ``skip``
-    frames above the caller (the caller knows how many of its own frames to pass over).
-
-    Returns raw material only (no formatting) because it runs on every recorded send.
-    """
-    try:
-        frame: types.FrameType | None = sys._getframe(skip + 1)
-    except ValueError:
-        return None
-    files = _library_files
-    while frame is not None:
-        code = frame.f_code
-        filename = code.co_filename
-        library = files.get(filename)
-        if library is None:
-            library = _is_library(filename)
-            if len(files) > _CACHE_LIMIT:
-                files.clear()
-            files[filename] = library
-        if not library:
-            return code, frame.f_lineno or code.co_firstlineno
-        frame = frame.f_back
-    return None
+def is_library_file(filename: str) -> bool:
+    """Whether code in ``filename`` belongs to the instrumented libraries (cached)."""
+    library = _library_files.get(filename)
+    if library is None:
+        library = _is_library(filename)
+        if len(_library_files) > _CACHE_LIMIT:
+            _library_files.clear()
+        _library_files[filename] = library
+    return library
 
 
 def format_callsite(code: types.CodeType | None, lineno: int) -> str:
-    """``file:line in function`` for a call site found by :func:`find_callsite`."""
+    """``file:line in function`` for a call site found by
+    :func:`~signal_panel._hotpath.find_callsite`."""
     if code is None:
         return ""
     return f"{short_path(code.co_filename)}:{lineno} in {code.co_qualname}"

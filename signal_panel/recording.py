@@ -22,78 +22,40 @@ they run.
 from __future__ import annotations
 
 import threading
-import time
 from asyncio import _get_running_loop
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections
-
-from signal_panel import _describe
+from signal_panel import _describe, _speed
+from signal_panel._context import (
+    C_ASYNC,
+    C_DB,
+    C_DURATION,
+    C_ERROR,
+    C_INFO,
+    C_SEND,
+    C_START,
+    C_SWALLOWED,
+    CALL_FIELDS,
+    S_DURATION,
+    S_PARENT,
+    S_START,
+    SEND_FIELDS,
+    State,
+    _in_atomic,
+    _perf_ns,
+    _state,
+    current,
+    note_error,
+)
 from signal_panel.conf import Config, get_config
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
 
 __all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "record_signals"]
-
-_perf_ns = time.perf_counter_ns
-
-#: The receiver call a sync send's loop is running, moved from call to call: a two-item list,
-#: ``[call or None, the send's parent call]`` (a list because it is made on every send).
-#:
-#: In a thread where no event loop runs, a sync receiver cannot start a task, so nothing can copy
-#: the context while a receiver runs and keep it past the receiver's return (short of an explicit
-#: ``copy_context()`` in a thread left running): the instrumentation then sets the context state
-#: once per send, to a cursor, instead of once per receiver. A copy that does outlive its
-#: receiver finds no call in the cursor and attributes its sends to the send's parent.
-Cursor = list
-CURSOR_CALL, CURSOR_OUTER = 0, 1
-
-
-State = tuple[tuple["Recording", "int | list[Any] | None"], ...]
-
-#: ``((recording, current call row or cursor), ...)`` for every recording active in this context.
-_state: ContextVar[State] = ContextVar("signal_panel_state", default=())
-
-
-def current(position: int | list[Any] | None) -> int | None:
-    """The receiver call a state entry points at (see :data:`Cursor`)."""
-    if type(position) is list:
-        call: int | None = position[CURSOR_CALL]
-        return call if call is not None else position[CURSOR_OUTER]
-    return position  # type: ignore[return-value]
-
-
-# A send's row in Recording._send_rows: SEND_FIELDS values starting at the send's handle.
-(
-    S_SIGNAL,
-    S_SENDER,
-    S_NAMED,
-    S_TAKEN,
-    S_PARENT,
-    S_KIND,
-    S_CODE,
-    S_LINENO,
-    S_START,
-    S_DURATION,
-    S_IN_ATOMIC,
-) = range(11)
-SEND_FIELDS = 11
-# A receiver call's row in Recording._call_rows.
-(
-    C_SEND,
-    C_INFO,
-    C_ASYNC,
-    C_START,
-    C_DURATION,
-    C_ERROR,
-    C_SWALLOWED,
-    C_DB,
-) = range(8)
-CALL_FIELDS = 8
 
 #: ``(library, robust, is_async)`` of a send; the instrumentation passes shared constants.
 SendKind = tuple[str, bool, bool]
@@ -558,7 +520,9 @@ def start(recording: Recording) -> object:
     install()
     recording.active = True
     recording.started_ns = _perf_ns()
-    token = _state.set((*_state.get(), (recording, None)))
+    # Where no event loop runs, sync sends move this cursor instead of setting the variable.
+    position = None if _get_running_loop() is not None else [None, None, get_ident()]
+    token = _state.set((*_state.get(), (recording, position)))
     _acquire()
     return token
 
@@ -608,22 +572,20 @@ def begin_send(
     sender: object,
     named: dict[str, Any],
     kind: SendKind,
-    skip: int,
 ) -> list[int | None] | None:
     """Append a send's row to each active recording; return the handles (None where a recording
     is full), or None when the send is not to be recorded at all (the toolbar's own models, or
-    ``IGNORE_SIGNALS``). ``skip`` is the number of instrumentation frames between the caller of
-    ``send()`` and this function.
+    ``IGNORE_SIGNALS``).
     """
     first = state[0][0]
     config = first.config
     label = _describe.fast_sender_label(sender, config.summary_length)
     if label is None or (config.ignore_signals and ignored(signal, state)):
         return None
-    callsite = _describe.find_callsite(skip + 1) if config.capture_callsite else None
+    callsite = _speed.hot.find_callsite() if config.capture_callsite else None
     code, lineno = callsite if callsite is not None else (None, 0)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
-    taken = _describe.snapshot(named) if named else None
+    taken = _speed.hot.snapshot(named) if named else None
     now = _perf_ns()
     handles: list[int | None] = []
     for recording, parent in state:
@@ -647,24 +609,6 @@ def begin_send(
             in_atomic,
         )
     return handles
-
-
-def _in_atomic(using: object) -> bool | None:
-    """Whether the connection named ``using`` is inside ``transaction.atomic`` (a flag: no query).
-    None when ``using`` names no database."""
-    try:
-        # ``connections[using]`` goes through asgiref's Local, which asks asyncio for a running
-        # loop by raising and catching an exception: most of this function's cost. In a sync
-        # thread that Local is a plain ``threading.local``; read the connection from it directly.
-        if _get_running_loop() is None:
-            storage = getattr(getattr(connections, "_connections", None), "_storage", None)
-            if isinstance(storage, threading.local) and isinstance(using, str):
-                connection = getattr(storage, using, None)
-                if connection is not None:
-                    return bool(connection.in_atomic_block)
-        return bool(connections[using].in_atomic_block)  # type: ignore[index]
-    except Exception:
-        return None
 
 
 def note_connection(
@@ -730,17 +674,3 @@ def end_call(
             rows[call + C_DURATION] = now - recording.started_ns - rows[call + C_START]
             if error is not None:
                 note_error(recording, call, error, swallowed)
-
-
-def note_error(recording: Recording, call: int, error: BaseException, swallowed: bool) -> None:
-    rows = recording._call_rows
-    rows[call + C_ERROR] = _error_text(error)
-    rows[call + C_SWALLOWED] = swallowed
-
-
-def _error_text(error: BaseException) -> str:
-    try:
-        message = str(error)
-    except Exception:
-        message = "<str() failed>"
-    return f"{type(error).__qualname__}: {message}"[:500]

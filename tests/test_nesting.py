@@ -269,10 +269,51 @@ def test_a_thread_a_receiver_waits_for_nests_under_it() -> None:
     assert tree(recording) == [(0, "'top'", None), (1, "'w'", "receiver")]
 
 
-def test_a_thread_that_outlives_its_receiver_is_attributed_to_the_send_s_parent() -> None:
-    """The documented limit of the per-send cursor used where no event loop runs: a context
-    copied explicitly by a sync receiver and used after it returned no longer knows which
-    receiver it came from, and says so by nesting under the send's parent."""
+def test_a_thread_that_outlives_its_receiver_nests_under_what_runs_when_it_sends() -> None:
+    """The documented limit of the cursor used where no event loop runs: a context copied
+    explicitly by a sync receiver and used after that receiver returned no longer knows which
+    receiver it came from. Its sends nest under the call the recording's thread runs at the time
+    they are made (here ``waits``), or at the top when none runs."""
+    import contextvars
+
+    workers: list[threading.Thread] = []
+    go = threading.Event()
+    sent = threading.Event()
+
+    def late() -> None:
+        go.wait()
+        leaf.send(sender="late")
+        sent.set()
+
+    def starts_thread(sender: Any, **kwargs: Any) -> None:
+        if not workers:
+            worker = threading.Thread(target=contextvars.copy_context().run, args=(late,))
+            worker.start()
+            workers.append(worker)
+
+    def sends_inner(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender="middle")
+
+    def waits(sender: Any, **kwargs: Any) -> None:
+        go.set()
+        sent.wait()
+
+    outer.connect(sends_inner)
+    inner.connect(starts_thread)
+    with record_signals() as recording:
+        outer.send(sender="top")
+        inner.connect(waits)
+        inner.send(sender="waiting")
+        workers[0].join()
+    assert tree(recording) == [
+        (0, "'top'", None),
+        (1, "'middle'", "sends_inner"),
+        (0, "'waiting'", None),
+        (1, "'late'", "waits"),
+    ]
+
+
+def test_a_thread_sending_after_its_receiver_returned_nests_at_the_top() -> None:
     import contextvars
 
     workers: list[threading.Thread] = []
@@ -287,17 +328,9 @@ def test_a_thread_that_outlives_its_receiver_is_attributed_to_the_send_s_parent(
         worker.start()
         workers.append(worker)
 
-    def sends_outer(sender: Any, **kwargs: Any) -> None:
-        inner.send(sender="middle")
-
-    outer.connect(sends_outer)
-    inner.connect(starts_thread)
+    outer.connect(starts_thread)
     with record_signals() as recording:
         outer.send(sender="top")
         go.set()
         workers[0].join()
-    assert tree(recording) == [
-        (0, "'top'", None),
-        (1, "'middle'", "sends_outer"),
-        (1, "'late'", "sends_outer"),
-    ]
+    assert tree(recording) == [(0, "'top'", None), (0, "'late'", None)]

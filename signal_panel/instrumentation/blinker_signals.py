@@ -30,23 +30,26 @@ import weakref
 from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Hashable
 from inspect import iscoroutinefunction
+from threading import get_ident
 from typing import Any
 
-from signal_panel import _describe, recording, registry
-from signal_panel.instrumentation._switch import MethodSwitch
-from signal_panel.instrumentation.django_signals import _RecordedAwaitable
-from signal_panel.recording import (
+from signal_panel import _describe, _speed, recording, registry
+from signal_panel._context import (
     C_DURATION,
     C_START,
     CURSOR_CALL,
+    CURSOR_OWNER,
     S_DURATION,
     S_PARENT,
     S_START,
-    Recording,
     State,
     _perf_ns,
     _state,
+    note_error,
 )
+from signal_panel.instrumentation._switch import MethodSwitch
+from signal_panel.instrumentation.django_signals import _RecordedAwaitable
+from signal_panel.recording import Recording
 
 try:
     import blinker
@@ -165,15 +168,25 @@ def _send_one(
     kwargs: dict[str, Any],
     rec: Recording,
     send: int,
+    position: Any,
 ) -> list[tuple[Callable[..., Any], Any]]:
     """:func:`_send` for one active recording with room left, written out flat as Django's
-    ``_run_sync_one`` is (see it, and :data:`~signal_panel.recording.Cursor`)."""
+    ``run_sync_one`` is (see it, and :data:`~signal_panel._context.Cursor`)."""
     origin = rec.started_ns
     limit = rec.config.max_calls
     rows = rec._call_rows
     by_function = _describe.by_function
-    cursor = [None, rec._send_rows[send + S_PARENT]] if _get_running_loop() is None else None
-    loop_token = _state.set(((rec, cursor),)) if cursor is not None else None
+    token: Any = None
+    loop_token: Any = None
+    cursor: list[Any] | None
+    if _get_running_loop() is not None:
+        cursor = None
+    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
+        cursor = position
+    else:
+        cursor = [None, rec._send_rows[send + S_PARENT], get_ident()]
+        loop_token = _state.set(((rec, cursor),))
+    found = cursor[CURSOR_CALL] if cursor is not None else None
     try:
         results = []
         for receiver in signal.receivers_for(sender):
@@ -191,7 +204,7 @@ def _send_one(
                 call = len(rows)
                 rows += (send, info, is_async, 0, 0, None, False, None)
             if cursor is not None:
-                cursor[CURSOR_CALL] = call
+                cursor[CURSOR_CALL] = call if call is not None else found
             else:
                 token = _state.set(((rec, call),))
             start = _perf_ns()
@@ -204,19 +217,15 @@ def _send_one(
                     result = receiver(sender, **kwargs)
             except BaseException as err:
                 end = _perf_ns()
-                if cursor is not None:
-                    cursor[CURSOR_CALL] = None
-                else:
+                if cursor is None:
                     _state.reset(token)
                 if call is not None:
                     rows[call + C_START] = start - origin
                     rows[call + C_DURATION] = end - start
-                    recording.note_error(rec, call, err, False)
+                    note_error(rec, call, err, False)
                 raise
             end = _perf_ns()
-            if cursor is not None:
-                cursor[CURSOR_CALL] = None
-            else:
+            if cursor is None:
                 _state.reset(token)
             if call is not None:
                 rows[call + C_START] = start - origin
@@ -224,6 +233,8 @@ def _send_one(
             results.append((receiver, result))
         return results
     finally:
+        if cursor is not None:
+            cursor[CURSOR_CALL] = found
         if loop_token is not None:
             _state.reset(loop_token)
         send_rows = rec._send_rows
@@ -280,17 +291,17 @@ def _make_recorded() -> dict[str, Any]:
         self: Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
     ) -> Any:
         state = _state.get()
-        # A muted signal calls nothing: there is nothing to record. Frames between the caller of
-        # send() and begin_send(): this method.
+        # A muted signal calls nothing: there is nothing to record.
         sends = (
-            recording.begin_send(state, self, sender, kwargs, _KIND_SEND, 1)
+            recording.begin_send(state, self, sender, kwargs, _KIND_SEND)
             if state and not self.is_muted
             else None
         )
         if sends is None:
             return _baseline["send"](self, sender, _async_wrapper=_async_wrapper, **kwargs)
         if len(sends) == 1 and sends[0] is not None:
-            return _send_one(self, sender, _async_wrapper, kwargs, state[0][0], sends[0])
+            rec, position = state[0]
+            return _send_one(self, sender, _async_wrapper, kwargs, rec, sends[0], position)
         return _send(self, sender, _async_wrapper, kwargs, state, sends)
 
     @functools.wraps(blinker_send_async)
@@ -299,7 +310,7 @@ def _make_recorded() -> dict[str, Any]:
     ) -> Any:
         state = _state.get()
         sends = (
-            recording.begin_send(state, self, sender, kwargs, _KIND_SEND_ASYNC, 1)
+            recording.begin_send(state, self, sender, kwargs, _KIND_SEND_ASYNC)
             if state and not self.is_muted
             else None
         )
@@ -333,7 +344,7 @@ def _is_live(entry: object) -> bool:
 
 
 def _callsite_text() -> str:
-    callsite = _describe.find_callsite(1)
+    callsite = _speed.hot.find_callsite()
     return _describe.format_callsite(*callsite) if callsite else "?"
 
 

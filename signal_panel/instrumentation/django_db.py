@@ -35,10 +35,11 @@ from django.db.models.base import ModelBase
 from django.db.models.deletion import Collector
 from django.dispatch import dispatcher
 
-from signal_panel import _describe, recording
+from signal_panel import _describe, _speed, recording
+from signal_panel._context import State, _state, current
 from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.instrumentation.django_signals import receiver_entries
-from signal_panel.recording import Recording, State, _state, current
+from signal_panel.recording import Recording
 
 __all__ = ["install"]
 
@@ -179,7 +180,7 @@ def _make_async(name: str) -> Callable[..., Any]:
 
 
 def _callsite() -> str:
-    found = _describe.find_callsite(2)
+    found = _speed.hot.find_callsite()
     return _describe.format_callsite(*found) if found is not None else ""
 
 
@@ -210,8 +211,7 @@ def _report(state: State, operation: str, model: object, rows: int) -> None:
         receivers = _save_receivers(model)
         if not receivers:
             return
-        # Frames: _report, the replacement, then the caller of update()/bulk_*().
-        found = _describe.find_callsite(2)
+        found = _speed.hot.find_callsite()
         callsite = _describe.format_callsite(*found) if found is not None else ""
         if not callsite:
             callsite = _awaited_at.get() or "?"

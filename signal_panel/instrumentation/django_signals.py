@@ -22,7 +22,6 @@ import asyncio
 import functools
 import sys
 import weakref
-from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Generator
 from inspect import iscoroutinefunction
 from typing import Any
@@ -30,20 +29,9 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import _describe, recording, registry
+from signal_panel import _describe, _speed, recording, registry
+from signal_panel._context import State, _state
 from signal_panel.instrumentation._switch import MethodSwitch
-from signal_panel.recording import (
-    C_DURATION,
-    C_START,
-    CURSOR_CALL,
-    S_DURATION,
-    S_PARENT,
-    S_START,
-    Recording,
-    State,
-    _perf_ns,
-    _state,
-)
 
 __all__ = ["install", "receiver_entries"]
 
@@ -119,8 +107,11 @@ def _run_sync(
     sends: list[int | None],
 ) -> list[tuple[Any, Any]]:
     """Django's sync receiver loop, each call recorded."""
-    if len(state) == 1 and sends[0] is not None:
-        return _run_sync_one(signal, sender, named, receivers, robust, state[0][0], sends[0])
+    if len(state) == 1 and sends[0] is not None and "signal" not in named:
+        rec, position = state[0]
+        return _speed.hot.run_sync_one(
+            signal, sender, named, receivers, robust, rec, sends[0], position, False
+        )
     responses = []
     for receiver in receivers:
         call_state, calls = recording.begin_call(state, sends, receiver, False)
@@ -142,81 +133,6 @@ def _run_sync(
         _state.reset(token)
         recording.end_call(calls, state, None, False)
         responses.append((receiver, response))
-    return responses
-
-
-def _run_sync_one(
-    signal: Signal,
-    sender: Any,
-    named: dict[str, Any],
-    receivers: list[Any],
-    robust: bool,
-    rec: Recording,
-    send: int,
-) -> list[tuple[Any, Any]]:
-    """:func:`_run_sync` for the common case of one active recording, written out flat: it runs
-    once per receiver call, where every step costs about as much as Django's own loop.
-
-    Where no event loop runs in this thread, the context state is set once, to a
-    :data:`~signal_panel.recording.Cursor` moved from call to call (see its docstring);
-    elsewhere, once per receiver, so that a task a receiver starts nests under it.
-    """
-    responses = []
-    origin = rec.started_ns
-    limit = rec.config.max_calls
-    rows = rec._call_rows
-    by_function = _describe.by_function
-    outer = rec._send_rows[send + S_PARENT]
-    cursor = [None, outer] if _get_running_loop() is None else None
-    loop_token = _state.set(((rec, cursor),)) if cursor is not None else None
-    try:
-        for receiver in receivers:
-            rec.call_count += 1
-            if rec.call_count > limit:
-                rec.dropped_calls += 1
-                responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
-                continue
-            # describe_receiver()'s cache for plain functions, read inline.
-            entry = by_function.get(id(receiver))
-            if entry is not None and entry[0]() is receiver:
-                info = entry[1]
-            else:
-                info = _describe.describe_receiver(receiver)
-            call = len(rows)
-            rows += (send, info, False, 0, 0, None, False, None)
-            if cursor is not None:
-                cursor[CURSOR_CALL] = call
-            else:
-                token = _state.set(((rec, call),))
-            start = _perf_ns()
-            try:
-                response = receiver(signal=signal, sender=sender, **named)
-            except BaseException as err:
-                end = _perf_ns()
-                if cursor is not None:
-                    cursor[CURSOR_CALL] = None
-                else:
-                    _state.reset(token)
-                rows[call + C_START] = start - origin
-                rows[call + C_DURATION] = end - start
-                swallowed = robust and isinstance(err, Exception)
-                recording.note_error(rec, call, err, swallowed)
-                if not swallowed:
-                    raise
-                signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-                responses.append((receiver, err))
-                continue
-            end = _perf_ns()
-            if cursor is not None:
-                cursor[CURSOR_CALL] = None
-            else:
-                _state.reset(token)
-            rows[call + C_START] = start - origin
-            rows[call + C_DURATION] = end - start
-            responses.append((receiver, response))
-    finally:
-        if loop_token is not None:
-            _state.reset(loop_token)
     return responses
 
 
@@ -331,8 +247,7 @@ def _send_general(
     signal: Signal, sender: Any, named: dict[str, Any], robust: bool, state: State
 ) -> Any:
     """``send()``/``send_robust()`` recorded into every active recording (or a full one)."""
-    # Frames between the caller of send() and begin_send(): this function and the send method.
-    sends = recording.begin_send(state, signal, sender, named, _KIND[robust, False], 2)
+    sends = recording.begin_send(state, signal, sender, named, _KIND[robust, False])
     if sends is None:
         return _baseline["send_robust" if robust else "send"](signal, sender, **named)
     try:
@@ -368,75 +283,10 @@ def _async_from_sync(
     return async_to_sync(asend)()
 
 
-def _make_send(robust: bool, django_method: Callable[..., Any]) -> Callable[..., Any]:
-    """The recorded ``send`` (or ``send_robust``).
-
-    One active recording with room left is the case that runs per request, so it is written out
-    here in full, without the general path's per-recording lists; anything else goes through
-    :func:`_send_general`.
-    """
-    name = "send_robust" if robust else "send"
-    kind = _KIND[robust, False]
-    describe_sender = _describe.fast_sender_label
-    find_callsite = _describe.find_callsite
-    snapshot = _describe.snapshot
-    current = recording.current
-
-    @functools.wraps(django_method)
-    def send(self: Signal, sender: Any, **named: Any) -> Any:
-        state = _state.get()
-        if len(state) != 1:
-            if not state:
-                return _baseline[name](self, sender, **named)
-            return _send_general(self, sender, named, robust, state)
-        rec, parent = state[0]
-        config = rec.config
-        if rec.call_count >= config.max_calls or config.ignore_signals:
-            return _send_general(self, sender, named, robust, state)
-        label = describe_sender(sender, config.summary_length)
-        if label is None:
-            return _baseline[name](self, sender, **named)
-        # recording.begin_send() for one recording, written out: it runs on every recorded send.
-        # Skip this frame: the caller of send() is the first candidate.
-        callsite = find_callsite(1) if config.capture_callsite else None
-        code, lineno = callsite if callsite is not None else (None, 0)
-        rows = rec._send_rows
-        at = len(rows)
-        rows += (
-            self,
-            label,
-            named,
-            snapshot(named) if named else None,
-            current(parent),
-            kind,
-            code,
-            lineno,
-            _perf_ns() - rec.started_ns,
-            0,
-            recording._in_atomic(named["using"]) if "using" in named else None,
-        )
-        try:
-            if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-                return []
-            sync_receivers, async_receivers = self._live_receivers(sender)
-            responses = _run_sync_one(self, sender, named, sync_receivers, robust, rec, at)
-            if async_receivers:
-                responses.extend(
-                    _async_from_sync(self, sender, named, async_receivers, robust, state, [at])
-                )
-            return responses
-        finally:
-            rows[at + S_DURATION] = _perf_ns() - rec.started_ns - rows[at + S_START]
-
-    return send
-
-
 async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
     state = _state.get()
     sends = (
-        recording.begin_send(state, signal, sender, named, _KIND[robust, True], 2)
-        if state
-        else None
+        recording.begin_send(state, signal, sender, named, _KIND[robust, True]) if state else None
     )
     if sends is None:
         return await _baseline["asend_robust" if robust else "asend"](signal, sender, **named)
@@ -472,8 +322,10 @@ def _make_recorded() -> dict[str, Any]:
     django_asend = Signal.__dict__["asend"]
     django_asend_robust = Signal.__dict__["asend_robust"]
 
-    send = _make_send(False, django_send)
-    send_robust = _make_send(True, django_send_robust)
+    make_send = _speed.hot.make_send
+    shared = (_baseline, _send_general, _async_from_sync)
+    send = make_send(False, django_send, *shared, _KIND[False, False])
+    send_robust = make_send(True, django_send_robust, *shared, _KIND[True, False])
 
     @functools.wraps(django_asend)
     async def asend(self: Signal, sender: Any, **named: Any) -> Any:
@@ -517,7 +369,7 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
 
 
 def _callsite_text() -> str:
-    callsite = _describe.find_callsite(1)
+    callsite = _speed.hot.find_callsite()
     return _describe.format_callsite(*callsite) if callsite else "?"
 
 

@@ -1,0 +1,275 @@
+# cython: language_level=3, annotation_typing=True, binding=True
+"""The recorder's hot path: the recorded ``Signal.send``/``send_robust`` for the case every
+recorded request runs (one recording active in the context, with room left), the receiver loop
+it runs, and the two things it takes at send time (the call site and the snapshot of kwargs).
+
+This module is plain Python. When the package is built, Cython compiles it into
+``signal_panel._hotpath_c`` (see ``hatch_build.py``), and :mod:`signal_panel._speed` picks that
+module when it was built from this very source, this one otherwise. Both are tested. Rules that
+keep the two alike: annotate arguments only with what every caller passes (Cython checks ``dict``,
+``list``, ``int`` and ``bool`` annotations, and uses them), and count on none of this module's own
+frames, which compiled functions do not have (:func:`find_callsite` walks from whatever frame is
+on top and passes over every frame of this package).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import types
+from asyncio import _get_running_loop
+from collections.abc import Callable
+from threading import get_ident
+from typing import Any
+
+from django.dispatch import dispatcher
+
+from signal_panel import _describe
+from signal_panel._context import (
+    C_DURATION,
+    CURSOR_CALL,
+    CURSOR_OUTER,
+    CURSOR_OWNER,
+    S_DURATION,
+    S_PARENT,
+    S_START,
+    _in_atomic,
+    _perf_ns,
+    _state,
+    note_error,
+)
+
+__all__ = ["find_callsite", "make_send", "run_sync_one", "snapshot"]
+
+_getframe = sys._getframe
+_NO_RECEIVERS = dispatcher.NO_RECEIVERS
+# _describe's caches and constants (its dicts are only ever changed in place).
+_MISSING = _describe._MISSING
+_library_files = _describe._library_files
+_take = _describe._take
+_by_function = _describe.by_function
+_COPY = _describe._COPY
+_SNAPSHOT_LIMIT = _describe._SNAPSHOT_LIMIT
+_TOOK_PK = _describe._TOOK_PK
+_TOOK_COPY = _describe._TOOK_COPY
+_TOOK_SUMMARY = _describe._TOOK_SUMMARY
+
+
+def find_callsite() -> tuple[types.CodeType, int] | None:
+    """The code and line of the first frame outside the instrumented libraries (the standard
+    library, Django, asgiref, the toolbar, blinker and this package) on the current stack.
+
+    Returns raw material only (no formatting) because it runs on every recorded send.
+    """
+    frame: types.FrameType | None = _getframe(0)
+    while frame is not None:
+        code = frame.f_code
+        library = _library_files.get(code.co_filename)
+        if library is None:
+            library = _describe.is_library_file(code.co_filename)
+        if not library:
+            return code, frame.f_lineno or code.co_firstlineno
+        frame = frame.f_back
+    return None
+
+
+def snapshot(named: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What of ``named`` must be taken at send time, because it changes as the chain runs:
+    ``(name, how, value, name, how, value, ...)``, or None when nothing must.
+
+    Everything else is summarised later, when read. A model instance's primary key (None in
+    ``pre_save`` of a new row) is taken; a mutable container is copied (``Model.__init__`` empties
+    the ``kwargs`` dict ``pre_init`` was sent, for example), or summarised at once when it is
+    longer than a summary shows. Runs on every recorded send: one type lookup per value.
+    """
+    taken: tuple[Any, ...] | None = None
+    for key, value in named.items():
+        kind = type(value)
+        how = _take.get(kind, _MISSING)
+        if how is _MISSING:
+            how = _describe.how_to_take(value)
+        if how is None:
+            continue
+        if how is _COPY:
+            if len(value) <= _SNAPSHOT_LIMIT:
+                took: tuple[Any, ...] = (key, _TOOK_COPY, kind(value))
+            else:
+                took = (key, _TOOK_SUMMARY, _describe.summarize(value, 200))
+        else:
+            took = (key, _TOOK_PK, value.__dict__.get(how))
+        taken = took if taken is None else taken + took
+    return taken
+
+
+def run_sync_one(
+    signal: Any,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Any],
+    robust: bool,
+    rec: Any,
+    send: int,
+    position: Any,
+    times_send: bool,
+) -> list[tuple[Any, Any]]:
+    """Django's sync receiver loop for one active recording, each call recorded; ``position``
+    is the recording's entry in the context state. With ``times_send``, the loop's start and
+    length are the send's.
+
+    The clock is read once per receiver: a call starts where the one before it ended (so the
+    few hundred nanoseconds of bookkeeping between two receivers count towards the second).
+
+    Where no event loop runs in this thread, the context state names the running call through a
+    :data:`~signal_panel._context.Cursor`: this thread's own cursor when the state holds one
+    (moved, then put back), else a new one set for the send. Where a loop runs, the state is set
+    per receiver, so that a task a receiver starts nests under it.
+    """
+    responses = []
+    origin = rec.started_ns
+    limit = rec.config.max_calls
+    rows = rec._call_rows
+    send_rows = rec._send_rows
+    token: Any = None
+    loop_token: Any = None
+    if _get_running_loop() is not None:
+        cursor = None
+    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
+        cursor = position
+    else:
+        cursor = [None, send_rows[send + S_PARENT], get_ident()]
+        loop_token = _state.set(((rec, cursor),))
+    found = cursor[CURSOR_CALL] if cursor is not None else None
+    start = first = _perf_ns()
+    if times_send:
+        send_rows[send + S_START] = first - origin
+    try:
+        for receiver in receivers:
+            rec.call_count += 1
+            if rec.call_count > limit:
+                rec.dropped_calls += 1
+                if cursor is not None:
+                    cursor[CURSOR_CALL] = found
+                responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
+                start = _perf_ns()
+                continue
+            # describe_receiver()'s cache for plain functions, read inline.
+            entry = _by_function.get(id(receiver))
+            if entry is not None and entry[0]() is receiver:
+                info = entry[1]
+            else:
+                info = _describe.describe_receiver(receiver)
+            call = len(rows)
+            rows += (send, info, False, start - origin, 0, None, False, None)
+            if cursor is not None:
+                cursor[CURSOR_CALL] = call
+            else:
+                token = _state.set(((rec, call),))
+            try:
+                response = receiver(signal=signal, sender=sender, **named)
+            except BaseException as err:
+                end = _perf_ns()
+                if cursor is None:
+                    _state.reset(token)
+                rows[call + C_DURATION] = end - start
+                start = end
+                swallowed = robust and isinstance(err, Exception)
+                note_error(rec, call, err, swallowed)
+                if not swallowed:
+                    raise
+                signal._log_robust_failure(receiver, err)
+                responses.append((receiver, err))
+                continue
+            end = _perf_ns()
+            if cursor is None:
+                _state.reset(token)
+            rows[call + C_DURATION] = end - start
+            start = end
+            responses.append((receiver, response))
+    finally:
+        if times_send:
+            send_rows[send + S_DURATION] = start - first
+        if cursor is not None:
+            cursor[CURSOR_CALL] = found
+        if loop_token is not None:
+            _state.reset(loop_token)
+    return responses
+
+
+def make_send(
+    robust: bool,
+    django_method: Callable[..., Any],
+    baseline: dict[str, Callable[..., Any]],
+    send_general: Callable[..., Any],
+    async_from_sync: Callable[..., Any],
+    kind: tuple[str, bool, bool],
+) -> Callable[..., Any]:
+    """The recorded ``send`` (or ``send_robust``).
+
+    One active recording with room left is the case that runs per request, so it is written out
+    here in full; anything else goes to ``send_general`` (the instrumentation's general path),
+    and a context that records nothing to Django's own method in ``baseline``.
+    """
+    name = "send_robust" if robust else "send"
+    labels = _describe._model_labels
+    sender_label = _describe.fast_sender_label
+
+    @functools.wraps(django_method)
+    def send(self: Any, sender: Any, **named: Any) -> Any:
+        state = _state.get()
+        if len(state) != 1:
+            if not state:
+                return baseline[name](self, sender, **named)
+            return send_general(self, sender, named, robust, state)
+        rec, position = state[0]
+        config = rec.config
+        if rec.call_count >= config.max_calls or config.ignore_signals or "signal" in named:
+            # A ``signal`` kwarg makes Django's receiver call fail: let Django's loop say how.
+            return send_general(self, sender, named, robust, state)
+        try:
+            label = labels.get(sender, _MISSING)
+        except TypeError:  # an unhashable sender
+            label = _MISSING
+        if label is _MISSING:
+            label = sender_label(sender, config.summary_length)
+        if label is None:  # the toolbar's own models
+            return baseline[name](self, sender, **named)
+        callsite = find_callsite() if config.capture_callsite else None
+        # recording.current(position), inline.
+        if type(position) is list:
+            parent = position[CURSOR_CALL]
+            if parent is None:
+                parent = position[CURSOR_OUTER]
+        else:
+            parent = position
+        rows = rec._send_rows
+        at = len(rows)
+        rows += (
+            self,
+            label,
+            named,
+            snapshot(named) if named else None,
+            parent,
+            kind,
+            callsite[0] if callsite is not None else None,
+            callsite[1] if callsite is not None else 0,
+            0,  # start and duration: set by run_sync_one, or here
+            0,
+            _in_atomic(named["using"]) if "using" in named else None,
+        )
+        if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
+            rows[at + S_START] = _perf_ns() - rec.started_ns
+            return []
+        sync_receivers, async_receivers = self._live_receivers(sender)
+        responses = run_sync_one(
+            self, sender, named, sync_receivers, robust, rec, at, position, True
+        )
+        if async_receivers:
+            try:
+                responses.extend(
+                    async_from_sync(self, sender, named, async_receivers, robust, state, [at])
+                )
+            finally:
+                rows[at + S_DURATION] = _perf_ns() - rec.started_ns - rows[at + S_START]
+        return responses
+
+    return send
