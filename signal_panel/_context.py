@@ -54,7 +54,8 @@ def current(position: int | list[Any] | None) -> int | None:
 (
     S_SIGNAL,
     S_SENDER,
-    S_NAMED,
+    S_KEYS,
+    S_VALUES,
     S_TAKEN,
     S_PARENT,
     S_KIND,
@@ -63,8 +64,8 @@ def current(position: int | list[Any] | None) -> int | None:
     S_START,
     S_DURATION,
     S_IN_ATOMIC,
-) = range(11)
-SEND_FIELDS = 11
+) = range(12)
+SEND_FIELDS = 12
 # A receiver call's row in Recording._call_rows.
 (
     C_SEND,

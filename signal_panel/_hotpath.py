@@ -39,7 +39,7 @@ from signal_panel._context import (
     note_error,
 )
 
-__all__ = ["find_callsite", "make_send", "run_sync_one", "snapshot"]
+__all__ = ["find_callsite", "make_send", "pack_kwargs", "run_sync_one", "snapshot"]
 
 _getframe = sys._getframe
 _NO_RECEIVERS = dispatcher.NO_RECEIVERS
@@ -53,6 +53,28 @@ _SNAPSHOT_LIMIT = _describe._SNAPSHOT_LIMIT
 _TOOK_PK = _describe._TOOK_PK
 _TOOK_COPY = _describe._TOOK_COPY
 _TOOK_SUMMARY = _describe._TOOK_SUMMARY
+#: One tuple per set of kwarg names seen, shared by the rows of every send that used it.
+_key_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+_KEY_TUPLES_LIMIT = 4096
+
+
+def shared_keys(named: dict[str, Any]) -> tuple[str, ...]:
+    """The names of ``named``, as the tuple every send with these names shares."""
+    keys = tuple(named)
+    shared = _key_tuples.get(keys)
+    if shared is None:
+        if len(_key_tuples) > _KEY_TUPLES_LIMIT:
+            _key_tuples.clear()
+        _key_tuples[keys] = shared = keys
+    return shared
+
+
+def pack_kwargs(named: dict[str, Any]) -> tuple[tuple[str, ...] | None, tuple[Any, ...] | None]:
+    """``(names, values)`` of the kwargs as a send's row keeps them: a tuple of values takes a
+    third of the memory of the dict it came from, and the names are shared."""
+    if not named:
+        return None, None
+    return shared_keys(named), tuple(named.values())
 
 
 def find_callsite() -> tuple[types.CodeType, int] | None:
@@ -140,8 +162,10 @@ def run_sync_one(
         loop_token = _state.set(((rec, cursor),))
     found = cursor[CURSOR_CALL] if cursor is not None else None
     start = first = _perf_ns()
+    # The first call starts with the send: one int for both.
+    start_at: Any = first - origin
     if times_send:
-        send_rows[send + S_START] = first - origin
+        send_rows[send + S_START] = start_at
     try:
         for receiver in receivers:
             rec.call_count += 1
@@ -150,7 +174,7 @@ def run_sync_one(
                 if cursor is not None:
                     cursor[CURSOR_CALL] = found
                 responses.append((receiver, receiver(signal=signal, sender=sender, **named)))
-                start = _perf_ns()
+                start, start_at = _perf_ns(), None
                 continue
             # describe_receiver()'s cache for plain functions, read inline.
             entry = _by_function.get(id(receiver))
@@ -158,8 +182,10 @@ def run_sync_one(
                 info = entry[1]
             else:
                 info = _describe.describe_receiver(receiver)
+            if start_at is None:
+                start_at = start - origin
             call = len(rows)
-            rows += (send, info, False, start - origin, 0, None, False, None)
+            rows += (send, info, False, start_at, 0, None, False, None)
             if cursor is not None:
                 cursor[CURSOR_CALL] = call
             else:
@@ -171,7 +197,7 @@ def run_sync_one(
                 if cursor is None:
                     _state.reset(token)
                 rows[call + C_DURATION] = end - start
-                start = end
+                start, start_at = end, None
                 swallowed = robust and isinstance(err, Exception)
                 note_error(rec, call, err, swallowed)
                 if not swallowed:
@@ -183,7 +209,7 @@ def run_sync_one(
             if cursor is None:
                 _state.reset(token)
             rows[call + C_DURATION] = end - start
-            start = end
+            start, start_at = end, None
             responses.append((receiver, response))
     finally:
         if times_send:
@@ -246,7 +272,8 @@ def make_send(
         rows += (
             self,
             label,
-            named,
+            shared_keys(named) if named else None,
+            tuple(named.values()) if named else None,
             snapshot(named) if named else None,
             parent,
             kind,

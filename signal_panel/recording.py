@@ -208,13 +208,14 @@ class Send:
         "_calls",
         "_code",
         "_depth",
+        "_keys",
         "_kind",
         "_lineno",
-        "_named",
         "_parent_at",
         "_recording",
         "_rows",
         "_taken",
+        "_values",
         "in_atomic",
         "sender",
         "signal",
@@ -229,7 +230,8 @@ class Send:
         (
             self.signal,
             self.sender,
-            self._named,
+            self._keys,
+            self._values,
             self._taken,
             self._parent_at,
             self._kind,
@@ -309,10 +311,10 @@ class Send:
         primary keys, mutable containers) is shown as it was when the signal was sent; other
         values are summarised as they are when read.
         """
-        named = self._named
-        if not named:
+        if not self._keys:
             return {}
         config = self._recording.config
+        named = dict(zip(self._keys, self._values, strict=True))
         return _describe.summarize_kwargs(
             named, config.summary_length, config.secret_pattern, self._taken
         )
@@ -586,6 +588,7 @@ def begin_send(
     code, lineno = callsite if callsite is not None else (None, 0)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
     taken = _speed.hot.snapshot(named) if named else None
+    keys, values = _speed.hot.pack_kwargs(named)
     now = _perf_ns()
     handles: list[int | None] = []
     for recording, parent in state:
@@ -598,7 +601,8 @@ def begin_send(
         rows += (
             signal,
             label,
-            named,
+            keys,
+            values,
             taken,
             current(parent),
             kind,
