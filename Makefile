@@ -36,11 +36,11 @@ $(VENV_NEW)/.installed: pyproject.toml
 
 # The editable installs compile the hot path into the source tree; recompile it in place when its
 # source changed since (the package ignores a compiled module built from another source).
-$(VENV_OLD)/.hotpath: signal_panel/_hotpath.py hatch_build.py $(VENV_OLD)/.installed
+$(VENV_OLD)/.hotpath: signal_panel/_hotpath_c.pyx hatch_build.py $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/python hatch_build.py
 	touch $@
 
-$(VENV_NEW)/.hotpath: signal_panel/_hotpath.py hatch_build.py $(VENV_NEW)/.installed
+$(VENV_NEW)/.hotpath: signal_panel/_hotpath_c.pyx hatch_build.py $(VENV_NEW)/.installed
 	$(VENV_NEW)/bin/python hatch_build.py
 	touch $@
 
@@ -87,4 +87,4 @@ bench: $(VENV_OLD)/.hotpath
 	$(VENV_OLD)/bin/python benchmarks/panel_render.py
 
 clean:
-	rm -rf .venv demo_site/db.sqlite3 build signal_panel/_hotpath_c*
+	rm -rf .venv demo_site/db.sqlite3 build signal_panel/_hotpath_c.*.so signal_panel/_hotpath_c.*.pyd

@@ -1,5 +1,5 @@
-"""Compile the recorder's hot path, ``signal_panel/_hotpath.py``, into ``signal_panel._hotpath_c``
-with Cython.
+"""Compile the recorder's compiled hot path, ``signal_panel/_hotpath_c.pyx`` (the Cython twin of
+``signal_panel/_hotpath.py``), into the extension module ``signal_panel._hotpath_c``.
 
 hatchling runs this as a build hook (``[tool.hatch.build.targets.wheel.hooks.custom]``): a wheel
 gets the compiled module beside the source; an editable install (``pip install -e .``) gets it
@@ -10,7 +10,7 @@ in the source tree. ``SIGNAL_PANEL_BUILD`` chooses what happens when compiling i
 - ``pure``: do not try.
 
 Run as a script (``python hatch_build.py``) it recompiles in place for the running Python, which is
-what ``make`` does when ``_hotpath.py`` changed. The compiled module carries the SHA-256 of the
+what ``make`` does when ``_hotpath_c.pyx`` changed. The compiled module carries the SHA-256 of the
 source it was built from; ``signal_panel._speed`` ignores it when the source has changed since.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
-SOURCE = Path("signal_panel") / "_hotpath.py"
+SOURCE = Path("signal_panel") / "_hotpath_c.pyx"
 MODULE = "signal_panel._hotpath_c"
 _MSVC = sys.platform == "win32"
 
@@ -35,7 +35,7 @@ def compiled_name() -> str:
 
 
 def compile_hotpath(root: Path, out_dir: Path) -> Path:
-    """Compile ``root/signal_panel/_hotpath.py``; return the path of the module, placed at
+    """Compile ``root/signal_panel/_hotpath_c.pyx``; return the path of the module, placed at
     ``out_dir/signal_panel/``."""
     from Cython.Build import cythonize
     from setuptools import Distribution, Extension
@@ -43,7 +43,7 @@ def compile_hotpath(root: Path, out_dir: Path) -> Path:
     source = (root / SOURCE).read_bytes()
     digest = hashlib.sha256(source).hexdigest()
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "signal_panel" / "_hotpath_c.py"
+        copy = Path(tmp) / "signal_panel" / "_hotpath_c.pyx"
         copy.parent.mkdir()
         copy.write_bytes(source + f"\nSOURCE_SHA256 = {digest!r}\n".encode())
         extensions = cythonize(

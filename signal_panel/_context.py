@@ -60,7 +60,7 @@ def current(position: int | list[Any] | None) -> int | None:
     S_PARENT,
     S_KIND,
     S_CODE,
-    S_LINENO,
+    S_LASTI,
     S_START,
     S_DURATION,
     S_IN_ATOMIC,

@@ -513,9 +513,19 @@ def is_library_file(filename: str) -> bool:
     return library
 
 
-def format_callsite(code: types.CodeType | None, lineno: int) -> str:
+def format_callsite(code: types.CodeType | None, lasti: int) -> str:
     """``file:line in function`` for a call site found by
-    :func:`~signal_panel._hotpath.find_callsite`."""
+    :func:`~signal_panel._hotpath.find_callsite` (a code object and an instruction offset)."""
     if code is None:
         return ""
-    return f"{short_path(code.co_filename)}:{lineno} in {code.co_qualname}"
+    return f"{short_path(code.co_filename)}:{line_at(code, lasti)} in {code.co_qualname}"
+
+
+def line_at(code: types.CodeType, lasti: int) -> int:
+    """The line of the instruction at byte offset ``lasti`` of ``code``, as ``frame.f_lineno``
+    tells it (the first line of the code where the instruction has none)."""
+    if lasti >= 0:
+        for start, end, line in code.co_lines():
+            if start <= lasti < end:
+                return line if line is not None else code.co_firstlineno
+    return code.co_firstlineno

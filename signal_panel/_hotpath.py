@@ -1,15 +1,15 @@
-# cython: language_level=3, annotation_typing=True, binding=True
 """The recorder's hot path: the recorded ``Signal.send``/``send_robust`` for the case every
 recorded request runs (one recording active in the context, with room left), the receiver loop
-it runs, and the two things it takes at send time (the call site and the snapshot of kwargs).
+it runs, the two things it takes at send time (the call site and the snapshot of kwargs), and
+:class:`Tape`, the part of a recording they write.
 
-This module is plain Python. When the package is built, Cython compiles it into
-``signal_panel._hotpath_c`` (see ``hatch_build.py``), and :mod:`signal_panel._speed` picks that
-module when it was built from this very source, this one otherwise. Both are tested. Rules that
-keep the two alike: annotate arguments only with what every caller passes (Cython checks ``dict``,
-``list``, ``int`` and ``bool`` annotations, and uses them), and count on none of this module's own
-frames, which compiled functions do not have (:func:`find_callsite` walks from whatever frame is
-on top and passes over every frame of this package).
+This module is the reference, in plain Python. ``_hotpath_c.pyx`` is its twin in Cython, with C
+types, compiled into ``signal_panel._hotpath_c`` when the package is built (see
+``hatch_build.py``); :mod:`signal_panel._speed` picks the compiled module when it was built from
+the ``.pyx`` beside it, this one otherwise. The two offer the same names and behave the same, and
+the test suite runs against both: a change to one is a change to both. Neither may count on its
+own frames (compiled functions have none): :func:`find_callsite` walks from whatever frame is on
+top and passes over every frame of this package.
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ from signal_panel._context import (
     note_error,
 )
 
-__all__ = ["find_callsite", "make_send", "pack_kwargs", "run_sync_one", "snapshot"]
+__all__ = [
+    "Tape",
+    "find_callsite",
+    "make_send",
+    "pack_kwargs",
+    "run_sync_one",
+    "shared_keys",
+    "snapshot",
+]
 
 _getframe = sys._getframe
 _NO_RECEIVERS = dispatcher.NO_RECEIVERS
@@ -56,6 +64,38 @@ _TOOK_SUMMARY = _describe._TOOK_SUMMARY
 #: One tuple per set of kwarg names seen, shared by the rows of every send that used it.
 _key_tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
 _KEY_TUPLES_LIMIT = 4096
+
+
+class Tape:
+    """What the hot path writes of a recording (the base class of
+    :class:`~signal_panel.recording.Recording`): the rows, the counters, and the settings it
+    reads per send. Compiled, an extension type whose fields the compiled path reads directly."""
+
+    __slots__ = (
+        "_call_rows",
+        "_callsites",
+        "_ignoring",
+        "_max_calls",
+        "_send_rows",
+        "call_count",
+        "dropped_calls",
+        "started_ns",
+    )
+
+    def __init__(self) -> None:
+        # Rows of SEND_FIELDS / CALL_FIELDS values; a send's or call's handle is where its row
+        # starts.
+        self._send_rows: list[Any] = []
+        self._call_rows: list[Any] = []
+        #: Receiver calls made, stored or not.
+        self.call_count = 0
+        #: Receiver calls made but not stored because ``MAX_CALLS`` was reached.
+        self.dropped_calls = 0
+        self.started_ns = 0
+        # From the recording's Config: MAX_CALLS, CAPTURE_CALLSITE, whether IGNORE_SIGNALS is set.
+        self._max_calls = 0
+        self._callsites = False
+        self._ignoring = False
 
 
 def shared_keys(named: dict[str, Any]) -> tuple[str, ...]:
@@ -78,10 +118,12 @@ def pack_kwargs(named: dict[str, Any]) -> tuple[tuple[str, ...] | None, tuple[An
 
 
 def find_callsite() -> tuple[types.CodeType, int] | None:
-    """The code and line of the first frame outside the instrumented libraries (the standard
-    library, Django, asgiref, the toolbar, blinker and this package) on the current stack.
+    """The code and the offset of the last instruction (``f_lasti``) of the first frame outside
+    the instrumented libraries (the standard library, Django, asgiref, the toolbar, blinker and
+    this package) on the current stack.
 
-    Returns raw material only (no formatting) because it runs on every recorded send.
+    Returns raw material only because it runs on every recorded send: the offset is turned into a
+    line when read (:func:`~signal_panel._describe.format_callsite`).
     """
     frame: types.FrameType | None = _getframe(0)
     while frame is not None:
@@ -90,7 +132,7 @@ def find_callsite() -> tuple[types.CodeType, int] | None:
         if library is None:
             library = _describe.is_library_file(code.co_filename)
         if not library:
-            return code, frame.f_lineno or code.co_firstlineno
+            return code, frame.f_lasti
         frame = frame.f_back
     return None
 
@@ -148,7 +190,7 @@ def run_sync_one(
     """
     responses = []
     origin = rec.started_ns
-    limit = rec.config.max_calls
+    limit = rec._max_calls
     rows = rec._call_rows
     send_rows = rec._send_rows
     token: Any = None
@@ -247,8 +289,7 @@ def make_send(
                 return baseline[name](self, sender, **named)
             return send_general(self, sender, named, robust, state)
         rec, position = state[0]
-        config = rec.config
-        if rec.call_count >= config.max_calls or config.ignore_signals or "signal" in named:
+        if rec.call_count >= rec._max_calls or rec._ignoring or "signal" in named:
             # A ``signal`` kwarg makes Django's receiver call fail: let Django's loop say how.
             return send_general(self, sender, named, robust, state)
         try:
@@ -256,10 +297,10 @@ def make_send(
         except TypeError:  # an unhashable sender
             label = _MISSING
         if label is _MISSING:
-            label = sender_label(sender, config.summary_length)
+            label = sender_label(sender, rec.config.summary_length)
         if label is None:  # the toolbar's own models
             return baseline[name](self, sender, **named)
-        callsite = find_callsite() if config.capture_callsite else None
+        callsite = find_callsite() if rec._callsites else None
         # recording.current(position), inline.
         if type(position) is list:
             parent = position[CURSOR_CALL]

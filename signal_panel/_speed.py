@@ -1,7 +1,7 @@
-"""Which hot path runs: the compiled ``signal_panel._hotpath_c`` or the pure-Python
-:mod:`signal_panel._hotpath` it is compiled from.
+"""Which hot path runs: the compiled ``signal_panel._hotpath_c`` (built from ``_hotpath_c.pyx``) or
+its pure-Python twin :mod:`signal_panel._hotpath`.
 
-The compiled module is used when it was built from the ``_hotpath.py`` next to it (it carries
+The compiled module is used when it was built from the ``_hotpath_c.pyx`` next to it (it carries
 that source's SHA-256; a module left over from an older source would run old code) and
 ``SIGNAL_PANEL_PURE_PYTHON`` is not set. Otherwise the pure-Python module runs, with the same
 behaviour, more slowly: README's *Benchmarks* says by how much.
@@ -20,9 +20,12 @@ from signal_panel import _hotpath
 
 __all__ = ["COMPILED", "hot", "why_pure"]
 
+#: The Cython source of the compiled module.
+SOURCE = Path(_hotpath.__file__).with_name("_hotpath_c.pyx")
+
 
 def _source_digest() -> str:
-    return hashlib.sha256(Path(_hotpath.__file__).read_bytes()).hexdigest()
+    return hashlib.sha256(SOURCE.read_bytes()).hexdigest()
 
 
 def _choose() -> tuple[types.ModuleType, str]:
@@ -38,7 +41,7 @@ def _choose() -> tuple[types.ModuleType, str]:
         current = True
     if not current:
         warnings.warn(
-            "signal_panel._hotpath_c was compiled from another _hotpath.py; using the "
+            "signal_panel._hotpath_c was compiled from another _hotpath_c.pyx; using the "
             "pure-Python hot path. Rebuild it: pip install -e . (or make build).",
             RuntimeWarning,
             stacklevel=2,

@@ -210,7 +210,7 @@ class Send:
         "_depth",
         "_keys",
         "_kind",
-        "_lineno",
+        "_lasti",
         "_parent_at",
         "_recording",
         "_rows",
@@ -236,7 +236,7 @@ class Send:
             self._parent_at,
             self._kind,
             self._code,
-            self._lineno,
+            self._lasti,
             self.start_ns,
             _duration,
             self.in_atomic,
@@ -322,7 +322,7 @@ class Send:
     @property
     def callsite(self) -> str:
         """``file:line in function`` of the first frame outside Django and the libraries."""
-        return _describe.format_callsite(self._code, self._lineno)
+        return _describe.format_callsite(self._code, self._lasti)
 
     def __repr__(self) -> str:
         return f"<Send {self.signal_name} sender={self.sender} calls={len(self.calls)}>"
@@ -347,7 +347,7 @@ class ConnectEvent:
         return signal_name(self.signal)
 
 
-class Recording:
+class Recording(_speed.hot.Tape):
     """Everything signal-related that happened in one context while recording.
 
     ``sends`` lists every send in the order the sends started, nested ones included; follow
@@ -355,19 +355,17 @@ class Recording:
     """
 
     def __init__(self, config: Config | None = None):
+        # Tape: the rows (appended while receivers run, read through views afterwards),
+        # call_count, dropped_calls and started_ns.
+        super().__init__()
         self.config = config if config is not None else get_config()
-        # Rows of SEND_FIELDS / CALL_FIELDS values; a send's or call's handle is where its row
-        # starts. Appended while receivers run; read through views afterwards.
-        self._send_rows: list[Any] = []
-        self._call_rows: list[Any] = []
+        self._max_calls = self.config.max_calls
+        self._callsites = self.config.capture_callsite
+        self._ignoring = bool(self.config.ignore_signals)
         #: ``connect()``/``disconnect()`` calls made while recording.
         self.connections: list[ConnectEvent] = []
         #: Extra findings reported by instrumentation (e.g. bulk operations that skip receivers).
         self.events: list[dict[str, Any]] = []
-        #: Receiver calls made, stored or not.
-        self.call_count = 0
-        #: Receiver calls made but not stored because ``MAX_CALLS`` was reached.
-        self.dropped_calls = 0
         #: Sends made but not stored because ``MAX_CALLS`` was reached.
         self.dropped_sends = 0
         self.started_ns = _perf_ns()
@@ -585,7 +583,7 @@ def begin_send(
     if label is None or (config.ignore_signals and ignored(signal, state)):
         return None
     callsite = _speed.hot.find_callsite() if config.capture_callsite else None
-    code, lineno = callsite if callsite is not None else (None, 0)
+    code, lasti = callsite if callsite is not None else (None, 0)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
     taken = _speed.hot.snapshot(named) if named else None
     keys, values = _speed.hot.pack_kwargs(named)
@@ -607,7 +605,7 @@ def begin_send(
             current(parent),
             kind,
             code,
-            lineno,
+            lasti,
             now - recording.started_ns,
             0,
             in_atomic,

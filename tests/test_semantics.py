@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import gc
 import logging
 import weakref
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.dispatch import Signal
@@ -144,6 +146,114 @@ def test_send_returns_the_original_receiver_objects(specs: list[Any]) -> None:
     assert [receiver for receiver, _ in responses] == receivers
     assert all(a is b for (a, _), b in zip(responses, receivers, strict=True))
     assert [response for _, response in responses] == [outcomes[i] for i in range(len(specs))]
+
+
+# Receivers of every shape, each recording the arguments it was called with.
+class CallableReceiver:
+    def __init__(self, seen: list[Any]):
+        self.seen = seen
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.seen.append(("instance", list(kwargs.items())))
+        return "instance"
+
+    def method(self, sender: Any, **kwargs: Any) -> Any:
+        self.seen.append(("method", sender, list(kwargs.items())))
+        return "method"
+
+
+def receiver_of(kind: str, seen: list[Any]) -> Callable[..., Any]:
+    if kind == "function":
+
+        def function(sender: Any, **kwargs: Any) -> Any:
+            seen.append(("function", sender, list(kwargs.items())))
+            return "function"
+
+        return function
+    if kind == "named_only":
+
+        def named_only(signal: Any, sender: Any) -> Any:  # fails when kwargs are sent
+            seen.append(("named_only", signal, sender))
+            return "named_only"
+
+        return named_only
+    if kind == "partial":
+
+        def partial_target(tag: str, sender: Any, **kwargs: Any) -> Any:
+            seen.append((tag, sender, list(kwargs.items())))
+            return tag
+
+        return functools.partial(partial_target, "partial")
+    if kind == "instance":
+        return CallableReceiver(seen)
+    if kind == "method":
+        return CallableReceiver(seen).method
+    return mock.Mock(return_value="mock")
+
+
+kwarg_names = st.lists(
+    st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
+        lambda name: name not in {"sender", "signal", "self", "tag"}
+    ),
+    unique=True,
+    max_size=20,
+)
+receiver_kinds = st.lists(
+    st.sampled_from(["function", "named_only", "partial", "instance", "method", "mock"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@pytest.mark.parametrize("method", ["send", "send_robust"])
+@settings(max_examples=60, deadline=None)
+@given(names=kwarg_names, kinds=receiver_kinds)
+def test_receivers_are_called_with_the_same_arguments(
+    method: str, names: list[str], kinds: list[str]
+) -> None:
+    """Any number of kwargs (the compiled path calls receivers one way up to 14 kwargs and another
+    past that), to receivers of any shape: each gets the same arguments, in the same order, and
+    one that cannot take them fails with the same error."""
+    values = {name: object() for name in names}
+    seen: list[Any] = []
+    signal = Signal()
+    receivers = [receiver_of(kind, seen) for kind in kinds]
+    for receiver in receivers:
+        signal.connect(receiver, weak=False)
+    # send() stops at the first receiver that fails: one that cannot take the kwargs.
+    reached = len(kinds)
+    if method == "send" and names and "named_only" in kinds:
+        reached = kinds.index("named_only") + 1
+
+    def run(record: bool) -> tuple[list[Any], list[Any], tuple[str, Any]]:
+        seen.clear()
+        for receiver in receivers:
+            if isinstance(receiver, mock.Mock):
+                receiver.reset_mock()
+        logging.disable(logging.CRITICAL)
+        try:
+            if record:
+                with record_signals() as recording:
+                    result = outcome_of(lambda: getattr(signal, method)(sender="s", **values))
+                assert len(recording.sends) == 1
+                assert len(recording.sends[0].calls) == reached
+            else:
+                result = outcome_of(lambda: getattr(signal, method)(sender="s", **values))
+        finally:
+            logging.disable(logging.NOTSET)
+        mocks = [list(r.call_args_list) for r in receivers if isinstance(r, mock.Mock)]
+        kind, value = result
+        if kind == "raised":
+            shown: Any = (type(value), str(value))
+        else:
+            shown = [
+                (type(response), str(response)) if isinstance(response, Exception) else response
+                for _receiver, response in value
+            ]
+        return list(seen), mocks, (kind, shown)
+
+    vanilla, recorded = run(record=False), run(record=True)
+    assert recorded == vanilla
 
 
 def test_send_robust_logs_the_original_receiver(caplog: pytest.LogCaptureFixture) -> None:
