@@ -1,7 +1,7 @@
-"""The recorder's hot path: the recorded ``Signal.send``/``send_robust`` for the case every
-recorded request runs (one recording active in the context, with room left), the receiver loop
-it runs, the two things it takes at send time (the call site and the snapshot of kwargs), and
-:class:`Tape`, the part of a recording they write.
+"""The recorder's hot path: the recorded Django ``Signal.send``/``send_robust`` and blinker
+``Signal.send`` for the case every recorded request runs (one recording active in the context,
+with room left), their receiver loops, the two things they take at send time (the call site and
+the snapshot of kwargs), and :class:`Tape`, the part of a recording they write.
 
 This module is the reference, in plain Python. ``_hotpath_c.pyx`` is its twin in Cython, with C
 types, compiled into ``signal_panel._hotpath_c`` when the package is built (see
@@ -19,6 +19,7 @@ import sys
 import types
 from asyncio import _get_running_loop
 from collections.abc import Callable
+from inspect import iscoroutinefunction
 from threading import get_ident
 from typing import Any
 
@@ -27,6 +28,7 @@ from django.dispatch import dispatcher
 from signal_panel import _describe
 from signal_panel._context import (
     C_DURATION,
+    C_START,
     CURSOR_CALL,
     CURSOR_OUTER,
     CURSOR_OWNER,
@@ -41,9 +43,12 @@ from signal_panel._context import (
 
 __all__ = [
     "Tape",
+    "append_send",
     "find_callsite",
     "make_send",
     "pack_kwargs",
+    "record_blinker_send",
+    "run_blinker_one",
     "run_sync_one",
     "shared_keys",
     "snapshot",
@@ -263,6 +268,145 @@ def run_sync_one(
     return responses
 
 
+def append_send(
+    rec: Any, signal: Any, label: Any, named: dict[str, Any], position: Any, kind: Any
+) -> int:
+    """Append a send's row to ``rec`` (the one active recording, with room left); return its
+    handle. Start and duration are left at 0 for the receiver loop to set."""
+    callsite = find_callsite() if rec._callsites else None
+    # recording.current(position), inline.
+    if type(position) is list:
+        parent = position[CURSOR_CALL]
+        if parent is None:
+            parent = position[CURSOR_OUTER]
+    else:
+        parent = position
+    rows = rec._send_rows
+    at = len(rows)
+    rows += (
+        signal,
+        label,
+        shared_keys(named) if named else None,
+        tuple(named.values()) if named else None,
+        snapshot(named) if named else None,
+        parent,
+        kind,
+        callsite[0] if callsite is not None else None,
+        callsite[1] if callsite is not None else 0,
+        0,
+        0,
+        _in_atomic(named["using"]) if "using" in named else None,
+    )
+    return at
+
+
+def record_blinker_send(
+    signal: Any,
+    sender: Any,
+    async_wrapper: Any,
+    kwargs: dict[str, Any],
+    entry: tuple[Any, Any],
+    kind: Any,
+) -> list[tuple[Any, Any]] | None:
+    """blinker's ``send`` for one active recording (``entry`` is its state entry) with room left
+    and an unmuted signal, recorded; None when the instrumentation's general path must run
+    instead (the recording is full or ignores signals, or the sender is the toolbar's own)."""
+    rec, position = entry
+    if rec.call_count >= rec._max_calls or rec._ignoring:
+        return None
+    try:
+        label = _describe._model_labels.get(sender, _MISSING)
+    except TypeError:  # an unhashable sender
+        label = _MISSING
+    if label is _MISSING:
+        label = _describe.fast_sender_label(sender, rec.config.summary_length)
+    if label is None:
+        return None
+    at = append_send(rec, signal, label, kwargs, position, kind)
+    rec._send_rows[at + S_START] = _perf_ns() - rec.started_ns
+    return run_blinker_one(signal, sender, async_wrapper, kwargs, rec, at, position)
+
+
+def run_blinker_one(
+    signal: Any,
+    sender: Any,
+    async_wrapper: Any,
+    kwargs: dict[str, Any],
+    rec: Any,
+    send: int,
+    position: Any,
+) -> list[tuple[Any, Any]]:
+    """blinker's sync receiver loop for one active recording, each call recorded: the same
+    bookkeeping as :func:`run_sync_one` in blinker's calling convention (see it, and
+    :data:`~signal_panel._context.Cursor`)."""
+    origin = rec.started_ns
+    limit = rec._max_calls
+    rows = rec._call_rows
+    token: Any = None
+    loop_token: Any = None
+    cursor: list[Any] | None
+    if _get_running_loop() is not None:
+        cursor = None
+    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
+        cursor = position
+    else:
+        cursor = [None, rec._send_rows[send + S_PARENT], get_ident()]
+        loop_token = _state.set(((rec, cursor),))
+    found = cursor[CURSOR_CALL] if cursor is not None else None
+    try:
+        results = []
+        for receiver in signal.receivers_for(sender):
+            is_async = iscoroutinefunction(receiver)
+            rec.call_count += 1
+            if rec.call_count > limit:
+                rec.dropped_calls += 1
+                call = None
+            else:
+                entry = _by_function.get(id(receiver))
+                if entry is not None and entry[0]() is receiver:
+                    info = entry[1]
+                else:
+                    info = _describe.describe_receiver(receiver)
+                call = len(rows)
+                rows += (send, info, is_async, 0, 0, None, False, None)
+            if cursor is not None:
+                cursor[CURSOR_CALL] = call if call is not None else found
+            else:
+                token = _state.set(((rec, call),))
+            start = _perf_ns()
+            try:
+                if is_async:
+                    if async_wrapper is None:
+                        raise RuntimeError("Cannot send to a coroutine function.")
+                    result = async_wrapper(receiver)(sender, **kwargs)
+                else:
+                    result = receiver(sender, **kwargs)
+            except BaseException as err:
+                end = _perf_ns()
+                if cursor is None:
+                    _state.reset(token)
+                if call is not None:
+                    rows[call + C_START] = start - origin
+                    rows[call + C_DURATION] = end - start
+                    note_error(rec, call, err, False)
+                raise
+            end = _perf_ns()
+            if cursor is None:
+                _state.reset(token)
+            if call is not None:
+                rows[call + C_START] = start - origin
+                rows[call + C_DURATION] = end - start
+            results.append((receiver, result))
+        return results
+    finally:
+        if cursor is not None:
+            cursor[CURSOR_CALL] = found
+        if loop_token is not None:
+            _state.reset(loop_token)
+        send_rows = rec._send_rows
+        send_rows[send + S_DURATION] = _perf_ns() - origin - send_rows[send + S_START]
+
+
 def make_send(
     robust: bool,
     django_method: Callable[..., Any],
@@ -300,30 +444,8 @@ def make_send(
             label = sender_label(sender, rec.config.summary_length)
         if label is None:  # the toolbar's own models
             return baseline[name](self, sender, **named)
-        callsite = find_callsite() if rec._callsites else None
-        # recording.current(position), inline.
-        if type(position) is list:
-            parent = position[CURSOR_CALL]
-            if parent is None:
-                parent = position[CURSOR_OUTER]
-        else:
-            parent = position
+        at = append_send(rec, self, label, named, position, kind)
         rows = rec._send_rows
-        at = len(rows)
-        rows += (
-            self,
-            label,
-            shared_keys(named) if named else None,
-            tuple(named.values()) if named else None,
-            snapshot(named) if named else None,
-            parent,
-            kind,
-            callsite[0] if callsite is not None else None,
-            callsite[1] if callsite is not None else 0,
-            0,  # start and duration: set by run_sync_one, or here
-            0,
-            _in_atomic(named["using"]) if "using" in named else None,
-        )
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
             rows[at + S_START] = _perf_ns() - rec.started_ns
             return []

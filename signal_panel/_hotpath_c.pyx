@@ -11,6 +11,7 @@ A change to one of the two modules is a change to both.
 
 import functools
 from asyncio import _get_running_loop
+from inspect import iscoroutinefunction
 
 from cpython.contextvars cimport PyContextVar_Reset, PyContextVar_Set, get_value
 from cpython.dict cimport PyDict_GetItem, PyDict_Next, PyDict_Size
@@ -42,15 +43,17 @@ cdef extern from *:
     object sp_frame_code(object frame)
     int sp_frame_lasti(object frame)
     PyObject* sp_code_filename(object code)
-    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, object kwnames)
+    object PyObject_Vectorcall(object callable, PyObject** args, size_t nargsf, PyObject* kwnames)
 
 # Row layout: see signal_panel._context (the same numbers, as C constants; a test compares them).
 cdef enum:
+    _S_SIGNAL = 0
     _S_KEYS = 2
     _S_VALUES = 3
     _S_PARENT = 5
     _S_START = 9
     _S_DURATION = 10
+    _C_START = 3
     _C_DURATION = 4
     _CURSOR_CALL = 0
     _CURSOR_OUTER = 1
@@ -58,8 +61,8 @@ cdef enum:
     # Receivers are called through vectorcall when a send has at most this many kwargs.
     _MAX_VECTOR = 14
 
-__all__ = ["Tape", "find_callsite", "make_send", "pack_kwargs", "run_sync_one", "shared_keys",
-           "snapshot"]
+__all__ = ["Tape", "append_send", "find_callsite", "make_send", "pack_kwargs",
+           "record_blinker_send", "run_blinker_one", "run_sync_one", "shared_keys", "snapshot"]
 
 #: The row layout this module was compiled with, for the test that compares it with _context's.
 LAYOUT = {
@@ -68,6 +71,7 @@ LAYOUT = {
     "S_PARENT": _S_PARENT,
     "S_START": _S_START,
     "S_DURATION": _S_DURATION,
+    "C_START": _C_START,
     "C_DURATION": _C_DURATION,
     "CURSOR_CALL": _CURSOR_CALL,
     "CURSOR_OUTER": _CURSOR_OUTER,
@@ -88,6 +92,8 @@ cdef object _is_library_file = _describe.is_library_file
 cdef object _how_to_take = _describe.how_to_take
 cdef object _summarize = _describe.summarize
 cdef object _describe_receiver = _describe.describe_receiver
+cdef dict _model_labels = _describe._model_labels
+cdef object _fast_sender_label = _describe.fast_sender_label
 cdef object _state_var = _state
 #: One tuple per set of kwarg names seen, shared by the rows of every send that used it.
 cdef dict _key_tuples = {}
@@ -281,7 +287,7 @@ def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape r
                 token = PyContextVar_Set(_state_var, ((rec, call),))
             try:
                 if kwnames is not None:
-                    response = PyObject_Vectorcall(receiver, args, 0, kwnames)
+                    response = PyObject_Vectorcall(receiver, args, 0, <PyObject*>kwnames)
                 else:
                     response = receiver(signal=signal, sender=sender, **named)
             except BaseException as err:
@@ -313,6 +319,184 @@ def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape r
     return responses
 
 
+cdef Py_ssize_t _append_send(Tape rec, signal, label, dict named, position, kind) except -1:
+    """See ``_hotpath.append_send``."""
+    cdef list rows
+    cdef Py_ssize_t at, count, pos, index
+    cdef int lasti = 0
+    cdef PyObject* key
+    cdef PyObject* value
+    cdef PyObject* found
+    code = _walk(&lasti) if rec._callsites else None
+    # recording.current(position), inline.
+    if type(position) is list:
+        parent = (<list>position)[_CURSOR_CALL]
+        if parent is None:
+            parent = (<list>position)[_CURSOR_OUTER]
+    else:
+        parent = position
+    rows = rec._send_rows
+    at = len(rows)
+    rows.append(signal)
+    rows.append(label)
+    count = PyDict_Size(named)
+    if count:
+        keys = PyTuple_New(count)
+        values = PyTuple_New(count)
+        taken = None
+        pos = 0
+        index = 0
+        while PyDict_Next(named, &pos, &key, &value):
+            Py_INCREF(<object>key)
+            PyTuple_SET_ITEM(keys, index, <object>key)
+            Py_INCREF(<object>value)
+            PyTuple_SET_ITEM(values, index, <object>value)
+            index += 1
+            found = PyDict_GetItem(_take, <object>Py_TYPE(<object>value))
+            how = <object>found if found != NULL else _how_to_take(<object>value)
+            if how is not None:
+                took = _take_one(<object>key, <object>value, how)
+                taken = took if taken is None else taken + took
+        rows.append(_shared(keys))
+        rows.append(values)
+        rows.append(taken)
+    else:
+        rows.append(None)
+        rows.append(None)
+        rows.append(None)
+    rows.append(parent)
+    rows.append(kind)
+    rows.append(code)
+    rows.append(lasti)
+    rows.append(0)  # start and duration: set by the receiver loop
+    rows.append(0)
+    rows.append(_in_atomic(named["using"]) if "using" in named else None)
+    return at
+
+
+def append_send(Tape rec, signal, label, dict named, position, kind):
+    """See ``_hotpath.append_send``."""
+    return _append_send(rec, signal, label, named, position, kind)
+
+
+def record_blinker_send(signal, sender, async_wrapper, dict kwargs, tuple entry, kind):
+    """See ``_hotpath.record_blinker_send``."""
+    cdef Tape rec = <Tape?>entry[0]
+    cdef PyObject* found
+    cdef Py_ssize_t at
+    position = entry[1]
+    if rec.call_count >= rec._max_calls or rec._ignoring:
+        return None
+    found = PyDict_GetItem(_model_labels, sender)  # NULL for an unhashable sender too
+    if found != NULL:
+        label = <object>found
+    else:
+        label = _fast_sender_label(sender, (<object>rec).config.summary_length)
+    if label is None:
+        return None
+    at = _append_send(rec, signal, label, kwargs, position, kind)
+    rec._send_rows[at + _S_START] = sp_now() - rec.started_ns
+    return run_blinker_one(signal, sender, async_wrapper, kwargs, rec, at, position)
+
+
+def run_blinker_one(signal, sender, async_wrapper, dict kwargs, Tape rec, send, position):
+    """See ``_hotpath.run_blinker_one``."""
+    cdef list rows = rec._call_rows
+    cdef list send_rows = rec._send_rows
+    cdef list cursor
+    cdef list results = []
+    cdef long long origin = rec.started_ns
+    cdef long long start, end
+    cdef Py_ssize_t limit = rec._max_calls
+    cdef Py_ssize_t call, count, index
+    cdef Py_ssize_t at = send
+    cdef PyObject* args[_MAX_VECTOR + 1]
+    cdef PyObject* entry_ptr
+    cdef PyObject* kwnames_ptr = NULL
+    cdef bint stored, is_async
+    token = None
+    loop_token = None
+    # The receivers' arguments, for vectorcall: (sender, *values) with the kwargs' shared names.
+    names = send_rows[at + _S_KEYS]
+    values = send_rows[at + _S_VALUES]
+    count = len(<tuple>names) if names is not None else 0
+    cdef bint vector = count <= _MAX_VECTOR
+    if vector:
+        args[0] = <PyObject*>sender
+        for index in range(count):
+            args[index + 1] = <PyObject*>(<tuple>values)[index]
+        if count:
+            kwnames_ptr = <PyObject*>names
+    if _get_running_loop() is not None:
+        cursor = None
+    elif type(position) is list and <unsigned long>(<list>position)[_CURSOR_OWNER] == PyThread_get_thread_ident():
+        cursor = <list>position
+    else:
+        cursor = [None, send_rows[at + _S_PARENT], PyThread_get_thread_ident()]
+        loop_token = PyContextVar_Set(_state_var, ((rec, cursor),))
+    found = cursor[_CURSOR_CALL] if cursor is not None else None
+    try:
+        for receiver in signal.receivers_for(sender):
+            is_async = iscoroutinefunction(receiver)
+            rec.call_count += 1
+            stored = rec.call_count <= limit
+            if not stored:
+                rec.dropped_calls += 1
+                call = -1
+            else:
+                entry_ptr = PyDict_GetItem(_by_function, id(receiver))
+                if entry_ptr != NULL and (<tuple>entry_ptr)[0]() is receiver:
+                    info = (<tuple>entry_ptr)[1]
+                else:
+                    info = _describe_receiver(receiver)
+                call = len(rows)
+                rows.append(send)
+                rows.append(info)
+                rows.append(is_async)
+                rows.append(0)
+                rows.append(0)
+                rows.append(None)
+                rows.append(False)
+                rows.append(None)
+            if cursor is not None:
+                cursor[_CURSOR_CALL] = call if stored else found
+            else:
+                token = PyContextVar_Set(_state_var, ((rec, call if stored else None),))
+            start = sp_now()
+            try:
+                if is_async:
+                    if async_wrapper is None:
+                        raise RuntimeError("Cannot send to a coroutine function.")
+                    result = async_wrapper(receiver)(sender, **kwargs)
+                elif vector:
+                    result = PyObject_Vectorcall(receiver, args, 1, kwnames_ptr)
+                else:
+                    result = receiver(sender, **kwargs)
+            except BaseException as err:
+                end = sp_now()
+                if cursor is None:
+                    PyContextVar_Reset(_state_var, token)
+                if stored:
+                    rows[call + _C_START] = start - origin
+                    rows[call + _C_DURATION] = end - start
+                    note_error(rec, call, err, False)
+                raise
+            end = sp_now()
+            if cursor is None:
+                PyContextVar_Reset(_state_var, token)
+            if stored:
+                rows[call + _C_START] = start - origin
+                rows[call + _C_DURATION] = end - start
+            results.append((receiver, result))
+        return results
+    finally:
+        if cursor is not None:
+            cursor[_CURSOR_CALL] = found
+        if loop_token is not None:
+            PyContextVar_Reset(_state_var, loop_token)
+        send_rows[at + _S_DURATION] = sp_now() - origin - send_rows[at + _S_START]
+
+
 def make_send(bint robust, django_method, dict baseline, send_general, async_from_sync,
               tuple kind):
     """See ``_hotpath.make_send``."""
@@ -326,10 +510,7 @@ def make_send(bint robust, django_method, dict baseline, send_general, async_fro
         cdef Py_ssize_t active = len(state)
         cdef Tape rec
         cdef list rows
-        cdef Py_ssize_t at, count, pos, index
-        cdef int lasti = 0
-        cdef PyObject* key
-        cdef PyObject* value
+        cdef Py_ssize_t at
         cdef PyObject* found
         if active != 1:
             if active == 0:
@@ -348,50 +529,8 @@ def make_send(bint robust, django_method, dict baseline, send_general, async_fro
             label = sender_label(sender, (<object>rec).config.summary_length)
         if label is None:  # the toolbar's own models
             return baseline[name](self, sender, **named)
-        code = _walk(&lasti) if rec._callsites else None
-        # recording.current(position), inline.
-        if type(position) is list:
-            parent = (<list>position)[_CURSOR_CALL]
-            if parent is None:
-                parent = (<list>position)[_CURSOR_OUTER]
-        else:
-            parent = position
+        at = _append_send(rec, self, label, named, position, kind)
         rows = rec._send_rows
-        at = len(rows)
-        rows.append(self)
-        rows.append(label)
-        count = PyDict_Size(named)
-        if count:
-            keys = PyTuple_New(count)
-            values = PyTuple_New(count)
-            taken = None
-            pos = 0
-            index = 0
-            while PyDict_Next(named, &pos, &key, &value):
-                Py_INCREF(<object>key)
-                PyTuple_SET_ITEM(keys, index, <object>key)
-                Py_INCREF(<object>value)
-                PyTuple_SET_ITEM(values, index, <object>value)
-                index += 1
-                found = PyDict_GetItem(_take, <object>Py_TYPE(<object>value))
-                how = <object>found if found != NULL else _how_to_take(<object>value)
-                if how is not None:
-                    took = _take_one(<object>key, <object>value, how)
-                    taken = took if taken is None else taken + took
-            rows.append(_shared(keys))
-            rows.append(values)
-            rows.append(taken)
-        else:
-            rows.append(None)
-            rows.append(None)
-            rows.append(None)
-        rows.append(parent)
-        rows.append(kind)
-        rows.append(code)
-        rows.append(lasti)
-        rows.append(0)  # start and duration: set by run_sync_one, or here
-        rows.append(0)
-        rows.append(_in_atomic(named["using"]) if "using" in named else None)
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
             rows[at + _S_START] = sp_now() - rec.started_ns
             return []

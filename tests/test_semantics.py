@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import gc
 import logging
 import weakref
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 
 from signal_panel import record_signals
 from signal_panel.instrumentation import django_signals
+from tests.shapes import kwarg_names, receiver_kinds, receiver_of
 
 DJANGO_SEND = {
     name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")
@@ -146,63 +146,6 @@ def test_send_returns_the_original_receiver_objects(specs: list[Any]) -> None:
     assert [receiver for receiver, _ in responses] == receivers
     assert all(a is b for (a, _), b in zip(responses, receivers, strict=True))
     assert [response for _, response in responses] == [outcomes[i] for i in range(len(specs))]
-
-
-# Receivers of every shape, each recording the arguments it was called with.
-class CallableReceiver:
-    def __init__(self, seen: list[Any]):
-        self.seen = seen
-
-    def __call__(self, **kwargs: Any) -> Any:
-        self.seen.append(("instance", list(kwargs.items())))
-        return "instance"
-
-    def method(self, sender: Any, **kwargs: Any) -> Any:
-        self.seen.append(("method", sender, list(kwargs.items())))
-        return "method"
-
-
-def receiver_of(kind: str, seen: list[Any]) -> Callable[..., Any]:
-    if kind == "function":
-
-        def function(sender: Any, **kwargs: Any) -> Any:
-            seen.append(("function", sender, list(kwargs.items())))
-            return "function"
-
-        return function
-    if kind == "named_only":
-
-        def named_only(signal: Any, sender: Any) -> Any:  # fails when kwargs are sent
-            seen.append(("named_only", signal, sender))
-            return "named_only"
-
-        return named_only
-    if kind == "partial":
-
-        def partial_target(tag: str, sender: Any, **kwargs: Any) -> Any:
-            seen.append((tag, sender, list(kwargs.items())))
-            return tag
-
-        return functools.partial(partial_target, "partial")
-    if kind == "instance":
-        return CallableReceiver(seen)
-    if kind == "method":
-        return CallableReceiver(seen).method
-    return mock.Mock(return_value="mock")
-
-
-kwarg_names = st.lists(
-    st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
-        lambda name: name not in {"sender", "signal", "self", "tag"}
-    ),
-    unique=True,
-    max_size=20,
-)
-receiver_kinds = st.lists(
-    st.sampled_from(["function", "named_only", "partial", "instance", "method", "mock"]),
-    min_size=1,
-    max_size=4,
-)
 
 
 @pytest.mark.parametrize("method", ["send", "send_robust"])

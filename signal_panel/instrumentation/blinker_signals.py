@@ -27,29 +27,17 @@ import sys
 import threading
 import types
 import weakref
-from asyncio import _get_running_loop
 from collections.abc import Awaitable, Callable, Hashable
 from inspect import iscoroutinefunction
-from threading import get_ident
 from typing import Any
 
 from signal_panel import _describe, _speed, recording, registry
 from signal_panel._context import (
-    C_DURATION,
-    C_START,
-    CURSOR_CALL,
-    CURSOR_OWNER,
-    S_DURATION,
-    S_PARENT,
-    S_START,
     State,
-    _perf_ns,
     _state,
-    note_error,
 )
 from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.instrumentation.django_signals import _RecordedAwaitable
-from signal_panel.recording import Recording
 
 try:
     import blinker
@@ -161,86 +149,6 @@ def _send(
         recording.end_send(sends, state)
 
 
-def _send_one(
-    signal: Signal,
-    sender: Any,
-    async_wrapper: Any,
-    kwargs: dict[str, Any],
-    rec: Recording,
-    send: int,
-    position: Any,
-) -> list[tuple[Callable[..., Any], Any]]:
-    """:func:`_send` for one active recording with room left, written out flat as Django's
-    ``run_sync_one`` is (see it, and :data:`~signal_panel._context.Cursor`)."""
-    origin = rec.started_ns
-    limit = rec.config.max_calls
-    rows = rec._call_rows
-    by_function = _describe.by_function
-    token: Any = None
-    loop_token: Any = None
-    cursor: list[Any] | None
-    if _get_running_loop() is not None:
-        cursor = None
-    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
-        cursor = position
-    else:
-        cursor = [None, rec._send_rows[send + S_PARENT], get_ident()]
-        loop_token = _state.set(((rec, cursor),))
-    found = cursor[CURSOR_CALL] if cursor is not None else None
-    try:
-        results = []
-        for receiver in signal.receivers_for(sender):
-            is_async = iscoroutinefunction(receiver)
-            rec.call_count += 1
-            if rec.call_count > limit:
-                rec.dropped_calls += 1
-                call = None
-            else:
-                entry = by_function.get(id(receiver))
-                if entry is not None and entry[0]() is receiver:
-                    info = entry[1]
-                else:
-                    info = _describe.describe_receiver(receiver)
-                call = len(rows)
-                rows += (send, info, is_async, 0, 0, None, False, None)
-            if cursor is not None:
-                cursor[CURSOR_CALL] = call if call is not None else found
-            else:
-                token = _state.set(((rec, call),))
-            start = _perf_ns()
-            try:
-                if is_async:
-                    if async_wrapper is None:
-                        raise RuntimeError("Cannot send to a coroutine function.")
-                    result = async_wrapper(receiver)(sender, **kwargs)
-                else:
-                    result = receiver(sender, **kwargs)
-            except BaseException as err:
-                end = _perf_ns()
-                if cursor is None:
-                    _state.reset(token)
-                if call is not None:
-                    rows[call + C_START] = start - origin
-                    rows[call + C_DURATION] = end - start
-                    note_error(rec, call, err, False)
-                raise
-            end = _perf_ns()
-            if cursor is None:
-                _state.reset(token)
-            if call is not None:
-                rows[call + C_START] = start - origin
-                rows[call + C_DURATION] = end - start
-            results.append((receiver, result))
-        return results
-    finally:
-        if cursor is not None:
-            cursor[CURSOR_CALL] = found
-        if loop_token is not None:
-            _state.reset(loop_token)
-        send_rows = rec._send_rows
-        send_rows[send + S_DURATION] = _perf_ns() - origin - send_rows[send + S_START]
-
-
 async def _send_async(
     signal: Signal,
     sender: Any,
@@ -284,6 +192,7 @@ async def _send_async(
 def _make_recorded() -> dict[str, Any]:
     blinker_send = Signal.__dict__["send"]
     blinker_send_async = Signal.__dict__["send_async"]
+    record_one = _speed.hot.record_blinker_send
 
     # The signatures are blinker's, so a wrong call fails with blinker's TypeError.
     @functools.wraps(blinker_send)
@@ -291,6 +200,11 @@ def _make_recorded() -> dict[str, Any]:
         self: Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
     ) -> Any:
         state = _state.get()
+        if len(state) == 1 and not self.is_muted:
+            # One recording: the hot path, unless it says the general path must run.
+            results = record_one(self, sender, _async_wrapper, kwargs, state[0], _KIND_SEND)
+            if results is not None:
+                return results
         # A muted signal calls nothing: there is nothing to record.
         sends = (
             recording.begin_send(state, self, sender, kwargs, _KIND_SEND)
@@ -299,9 +213,6 @@ def _make_recorded() -> dict[str, Any]:
         )
         if sends is None:
             return _baseline["send"](self, sender, _async_wrapper=_async_wrapper, **kwargs)
-        if len(sends) == 1 and sends[0] is not None:
-            rec, position = state[0]
-            return _send_one(self, sender, _async_wrapper, kwargs, rec, sends[0], position)
         return _send(self, sender, _async_wrapper, kwargs, state, sends)
 
     @functools.wraps(blinker_send_async)
