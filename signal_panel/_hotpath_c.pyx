@@ -234,6 +234,8 @@ def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape r
         if entry_ptr != NULL:
             kwnames = <object>entry_ptr
         else:
+            if len(_call_names) > _KEY_TUPLES_LIMIT:
+                _call_names.clear()
             kwnames = _call_names[names] = ("signal", "sender") + names
         args[0] = <PyObject*>signal
         args[1] = <PyObject*>sender
