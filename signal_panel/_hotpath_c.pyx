@@ -47,7 +47,6 @@ cdef extern from *:
 
 # Row layout: see signal_panel._context (the same numbers, as C constants; a test compares them).
 cdef enum:
-    _S_SIGNAL = 0
     _S_KEYS = 2
     _S_VALUES = 3
     _S_PARENT = 5
