@@ -280,6 +280,58 @@ def report_queries(rounds: int) -> None:
         )
 
 
+SAVES = 200  # saves per timed batch
+
+
+def save_cost(rounds: int) -> dict[str, float]:
+    """Seconds per ``user.save()`` (an UPDATE on SQLite in memory) with one trivial ``pre_save``
+    and one trivial ``post_save`` receiver, plain vs. recording, fastest of interleaved rounds:
+    what recording adds to the model signals of a real request."""
+    from django.core.management import call_command
+    from django.db.models.signals import post_save, pre_save
+
+    from signal_panel import record_signals
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    user = User.objects.create(username="saved")
+
+    def on_save(sender: Any, **kwargs: Any) -> None:
+        return None
+
+    pre_save.connect(on_save, sender=User, weak=False)
+    post_save.connect(on_save, sender=User, weak=False)
+    results: dict[str, list[float]] = {}
+    try:
+        for _ in range(rounds):
+            Signal.send = VANILLA_SEND  # type: ignore[method-assign]
+            results.setdefault("plain", []).append(time_saves(user))
+            with record_signals() as recording:
+                results.setdefault("recording", []).append(time_saves(user))
+            assert len(recording.sends) == 2 * SAVES
+    finally:
+        pre_save.disconnect(on_save, sender=User)
+        post_save.disconnect(on_save, sender=User)
+    return {variant: min(values) for variant, values in results.items()}
+
+
+def time_saves(user: Any) -> float:
+    start = time.perf_counter()
+    for _ in range(SAVES):
+        user.save()
+    return (time.perf_counter() - start) / SAVES
+
+
+def report_saves(rounds: int) -> None:
+    best = save_cost(rounds)
+    plain, recorded = best["plain"], best["recording"]
+    print("\nuser.save() with a pre_save and a post_save receiver (SQLite in memory), per save")
+    print(f"{'plain ns':>9}  {'recording ns':>12}  {'added ns':>8}  x plain")
+    print(
+        f"{plain * 1e9:>9.0f}  {recorded * 1e9:>12.0f}  {(recorded - plain) * 1e9:>8.0f}  "
+        f"{recorded / plain:>6.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=25)
@@ -291,6 +343,7 @@ def main() -> None:
             print(f"\nblinker {version('blinker')}")
         report(library, args.rounds, failed)
     report_queries(args.rounds)
+    report_saves(args.rounds)
     if failed:
         print("\nMissed targets: " + "; ".join(failed))
 
