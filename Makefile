@@ -72,13 +72,13 @@ test-pure: $(VENV_OLD)/.installed
 
 test: lint test-old test-new test-pure
 
-demo: $(VENV_OLD)/.installed
+demo: $(VENV_OLD)/.hotpath
 	$(VENV_OLD)/bin/python demo_site/manage.py migrate --noinput
 	$(VENV_OLD)/bin/python demo_site/manage.py load_demo_data
 	$(VENV_OLD)/bin/python demo_site/manage.py runserver 127.0.0.1:$(PORT)
 
 # README's screenshots (docs/), taken by the browser tests; a plain test run leaves them alone.
-screenshots: $(VENV_OLD)/.installed chromium
+screenshots: $(VENV_OLD)/.hotpath chromium
 	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/browser -m browser
 	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/demo/test_screenshots.py --ds=demo_site.settings -m browser
 
