@@ -44,6 +44,7 @@ from signal_panel._context import (
 __all__ = [
     "Tape",
     "append_send",
+    "cursor_for",
     "find_callsite",
     "make_send",
     "pack_kwargs",
@@ -170,6 +171,18 @@ def snapshot(named: dict[str, Any]) -> tuple[Any, ...] | None:
     return taken
 
 
+def cursor_for(rec: Any, send: int, position: Any) -> list[Any] | None:
+    """The :data:`~signal_panel._context.Cursor` a sync receiver loop moves, for the send whose
+    row starts at ``send``: None where an event loop runs (the state is then set per receiver),
+    this thread's own cursor when the state entry ``position`` is one, else a new one, which the
+    loop sets in the state for the length of the send."""
+    if _get_running_loop() is not None:
+        return None
+    if type(position) is list and position[CURSOR_OWNER] == get_ident():
+        return position
+    return [None, rec._send_rows[send + S_PARENT], get_ident()]
+
+
 def run_sync_one(
     signal: Any,
     sender: Any,
@@ -200,12 +213,8 @@ def run_sync_one(
     send_rows = rec._send_rows
     token: Any = None
     loop_token: Any = None
-    if _get_running_loop() is not None:
-        cursor = None
-    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
-        cursor = position
-    else:
-        cursor = [None, send_rows[send + S_PARENT], get_ident()]
+    cursor = cursor_for(rec, send, position)
+    if cursor is not None and cursor is not position:
         loop_token = _state.set(((rec, cursor),))
     found = cursor[CURSOR_CALL] if cursor is not None else None
     start = first = _perf_ns()
@@ -345,12 +354,8 @@ def run_blinker_one(
     token: Any = None
     loop_token: Any = None
     cursor: list[Any] | None
-    if _get_running_loop() is not None:
-        cursor = None
-    elif type(position) is list and position[CURSOR_OWNER] == get_ident():
-        cursor = position
-    else:
-        cursor = [None, rec._send_rows[send + S_PARENT], get_ident()]
+    cursor = cursor_for(rec, send, position)
+    if cursor is not None and cursor is not position:
         loop_token = _state.set(((rec, cursor),))
     found = cursor[CURSOR_CALL] if cursor is not None else None
     try:

@@ -60,7 +60,7 @@ cdef enum:
     # Receivers are called through vectorcall when a send has at most this many kwargs.
     _MAX_VECTOR = 14
 
-__all__ = ["Tape", "append_send", "find_callsite", "make_send", "pack_kwargs",
+__all__ = ["Tape", "append_send", "cursor_for", "find_callsite", "make_send", "pack_kwargs",
            "record_blinker_send", "run_blinker_one", "run_sync_one", "shared_keys", "snapshot"]
 
 #: The row layout this module was compiled with, for the test that compares it with _context's.
@@ -200,6 +200,22 @@ def snapshot(dict named):
     return taken
 
 
+cdef inline list _cursor_for(Tape rec, Py_ssize_t at, position):
+    """See ``_hotpath.cursor_for``."""
+    if _get_running_loop() is not None:
+        return None
+    if type(position) is list and (
+        <unsigned long>(<list>position)[_CURSOR_OWNER] == PyThread_get_thread_ident()
+    ):
+        return <list>position
+    return [None, rec._send_rows[at + _S_PARENT], PyThread_get_thread_ident()]
+
+
+def cursor_for(Tape rec, Py_ssize_t send, position):
+    """See ``_hotpath.cursor_for``."""
+    return _cursor_for(rec, send, position)
+
+
 def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape rec,
                  send, position, bint times_send):
     """See ``_hotpath.run_sync_one``."""
@@ -240,12 +256,8 @@ def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape r
         args[1] = <PyObject*>sender
         for index in range(count):
             args[index + 2] = <PyObject*>(<tuple>values)[index]
-    if _get_running_loop() is not None:
-        cursor = None
-    elif type(position) is list and <unsigned long>(<list>position)[_CURSOR_OWNER] == PyThread_get_thread_ident():
-        cursor = <list>position
-    else:
-        cursor = [None, send_rows[at + _S_PARENT], PyThread_get_thread_ident()]
+    cursor = _cursor_for(rec, at, position)
+    if cursor is not None and cursor is not position:
         loop_token = PyContextVar_Set(_state_var, ((rec, cursor),))
     found = cursor[_CURSOR_CALL] if cursor is not None else None
     start = first = sp_now()
@@ -428,12 +440,8 @@ def run_blinker_one(signal, sender, async_wrapper, dict kwargs, Tape rec, send, 
             args[index + 1] = <PyObject*>(<tuple>values)[index]
         if count:
             kwnames_ptr = <PyObject*>names
-    if _get_running_loop() is not None:
-        cursor = None
-    elif type(position) is list and <unsigned long>(<list>position)[_CURSOR_OWNER] == PyThread_get_thread_ident():
-        cursor = <list>position
-    else:
-        cursor = [None, send_rows[at + _S_PARENT], PyThread_get_thread_ident()]
+    cursor = _cursor_for(rec, at, position)
+    if cursor is not None and cursor is not position:
         loop_token = PyContextVar_Set(_state_var, ((rec, cursor),))
     found = cursor[_CURSOR_CALL] if cursor is not None else None
     try:
