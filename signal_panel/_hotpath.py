@@ -323,12 +323,7 @@ def record_blinker_send(
     rec, position = entry
     if rec.call_count >= rec._max_calls or rec._ignoring:
         return None
-    try:
-        label = _describe._model_labels.get(sender, _MISSING)
-    except TypeError:  # an unhashable sender
-        label = _MISSING
-    if label is _MISSING:
-        label = _describe.fast_sender_label(sender, rec.config.summary_length)
+    label = _describe.fast_sender_label(sender, rec.config.summary_length)
     if label is None:
         return None
     at = append_send(rec, signal, label, kwargs, position, kind)
@@ -353,7 +348,6 @@ def run_blinker_one(
     rows = rec._call_rows
     token: Any = None
     loop_token: Any = None
-    cursor: list[Any] | None
     cursor = cursor_for(rec, send, position)
     if cursor is not None and cursor is not position:
         loop_token = _state.set(((rec, cursor),))

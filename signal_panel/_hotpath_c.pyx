@@ -183,20 +183,40 @@ cdef object _take_one(object key, object value, object how):
     return (key, _TOOK_PK, value.__dict__.get(how))
 
 
+cdef inline object _take_value(object key, object value, object taken):
+    """``taken`` with what snapshot() takes of one kwarg appended (as it was when nothing is)."""
+    cdef PyObject* found = PyDict_GetItem(_take, <object>Py_TYPE(value))
+    how = <object>found if found != NULL else _how_to_take(value)
+    if how is None:
+        return taken
+    took = _take_one(key, value, how)
+    return took if taken is None else taken + took
+
+
+cdef inline object _label_of(Tape rec, object sender):
+    """``_describe.fast_sender_label()``, with its cache of model labels read inline."""
+    cdef PyObject* found = PyDict_GetItem(_model_labels, sender)  # NULL when unhashable too
+    if found != NULL:
+        return <object>found
+    return _fast_sender_label(sender, (<object>rec).config.summary_length)
+
+
+cdef inline object _info_of(object receiver):
+    """``_describe.describe_receiver()``, with its cache for plain functions read inline."""
+    cdef PyObject* entry = PyDict_GetItem(_by_function, id(receiver))
+    if entry != NULL and (<tuple>entry)[0]() is receiver:
+        return (<tuple>entry)[1]
+    return _describe_receiver(receiver)
+
+
 def snapshot(dict named):
     """See ``_hotpath.snapshot``."""
     cdef Py_ssize_t pos = 0
     cdef PyObject* key
     cdef PyObject* value
-    cdef PyObject* found
     taken = None
     while PyDict_Next(named, &pos, &key, &value):
-        found = PyDict_GetItem(_take, <object>Py_TYPE(<object>value))
-        how = <object>found if found != NULL else _how_to_take(<object>value)
-        if how is None:
-            continue
-        took = _take_one(<object>key, <object>value, how)
-        taken = took if taken is None else taken + took
+        taken = _take_value(<object>key, <object>value, taken)
     return taken
 
 
@@ -276,12 +296,7 @@ def run_sync_one(signal, sender, dict named, list receivers, bint robust, Tape r
                 start = sp_now()
                 fresh = False
                 continue
-            # describe_receiver()'s cache for plain functions, read inline.
-            entry_ptr = PyDict_GetItem(_by_function, id(receiver))
-            if entry_ptr != NULL and (<tuple>entry_ptr)[0]() is receiver:
-                info = (<tuple>entry_ptr)[1]
-            else:
-                info = _describe_receiver(receiver)
+            info = _info_of(receiver)
             if not fresh:
                 start_at = start - origin
             fresh = False
@@ -339,7 +354,6 @@ cdef Py_ssize_t _append_send(Tape rec, signal, label, dict named, position, kind
     cdef int lasti = 0
     cdef PyObject* key
     cdef PyObject* value
-    cdef PyObject* found
     code = _walk(&lasti) if rec._callsites else None
     # recording.current(position), inline.
     if type(position) is list:
@@ -365,11 +379,7 @@ cdef Py_ssize_t _append_send(Tape rec, signal, label, dict named, position, kind
             Py_INCREF(<object>value)
             PyTuple_SET_ITEM(values, index, <object>value)
             index += 1
-            found = PyDict_GetItem(_take, <object>Py_TYPE(<object>value))
-            how = <object>found if found != NULL else _how_to_take(<object>value)
-            if how is not None:
-                took = _take_one(<object>key, <object>value, how)
-                taken = took if taken is None else taken + took
+            taken = _take_value(<object>key, <object>value, taken)
         rows.append(_shared(keys))
         rows.append(values)
         rows.append(taken)
@@ -395,16 +405,11 @@ def append_send(Tape rec, signal, label, dict named, position, kind):
 def record_blinker_send(signal, sender, async_wrapper, dict kwargs, tuple entry, kind):
     """See ``_hotpath.record_blinker_send``."""
     cdef Tape rec = <Tape?>entry[0]
-    cdef PyObject* found
     cdef Py_ssize_t at
     position = entry[1]
     if rec.call_count >= rec._max_calls or rec._ignoring:
         return None
-    found = PyDict_GetItem(_model_labels, sender)  # NULL for an unhashable sender too
-    if found != NULL:
-        label = <object>found
-    else:
-        label = _fast_sender_label(sender, (<object>rec).config.summary_length)
+    label = _label_of(rec, sender)
     if label is None:
         return None
     at = _append_send(rec, signal, label, kwargs, position, kind)
@@ -424,7 +429,6 @@ def run_blinker_one(signal, sender, async_wrapper, dict kwargs, Tape rec, send, 
     cdef Py_ssize_t call, count, index
     cdef Py_ssize_t at = send
     cdef PyObject* args[_MAX_VECTOR + 1]
-    cdef PyObject* entry_ptr
     cdef PyObject* kwnames_ptr = NULL
     cdef bint stored, is_async
     token = None
@@ -453,11 +457,7 @@ def run_blinker_one(signal, sender, async_wrapper, dict kwargs, Tape rec, send, 
                 rec.dropped_calls += 1
                 call = -1
             else:
-                entry_ptr = PyDict_GetItem(_by_function, id(receiver))
-                if entry_ptr != NULL and (<tuple>entry_ptr)[0]() is receiver:
-                    info = (<tuple>entry_ptr)[1]
-                else:
-                    info = _describe_receiver(receiver)
+                info = _info_of(receiver)
                 call = len(rows)
                 rows.append(send)
                 rows.append(info)
@@ -510,8 +510,6 @@ def make_send(bint robust, django_method, dict baseline, send_general, async_fro
               tuple kind):
     """See ``_hotpath.make_send``."""
     name = "send_robust" if robust else "send"
-    cdef dict labels = _describe._model_labels
-    sender_label = _describe.fast_sender_label
 
     @functools.wraps(django_method)
     def send(self, sender, **named):
@@ -520,7 +518,6 @@ def make_send(bint robust, django_method, dict baseline, send_general, async_fro
         cdef Tape rec
         cdef list rows
         cdef Py_ssize_t at
-        cdef PyObject* found
         if active != 1:
             if active == 0:
                 return baseline[name](self, sender, **named)
@@ -531,11 +528,7 @@ def make_send(bint robust, django_method, dict baseline, send_general, async_fro
         if rec.call_count >= rec._max_calls or rec._ignoring or "signal" in named:
             # A ``signal`` kwarg makes Django's receiver call fail: let Django's loop say how.
             return send_general(self, sender, named, robust, state)
-        found = PyDict_GetItem(labels, sender)  # NULL for an unhashable sender too
-        if found != NULL:
-            label = <object>found
-        else:
-            label = sender_label(sender, (<object>rec).config.summary_length)
+        label = _label_of(rec, sender)
         if label is None:  # the toolbar's own models
             return baseline[name](self, sender, **named)
         at = _append_send(rec, self, label, named, position, kind)
