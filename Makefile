@@ -12,7 +12,7 @@ VENV_NEW := .venv/dj61
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help test lint test-old test-new test-pure demo screenshots bench build chromium clean
+.PHONY: help test lint test-old test-new demo screenshots bench chromium clean
 
 help:
 	@echo "make demo    run the example project on http://127.0.0.1:$(PORT)/ (PORT= to change)"
@@ -23,7 +23,7 @@ $(VENV_OLD)/.installed: pyproject.toml
 	rm -rf $(VENV_OLD)
 	$(PYTHON_OLD) -m venv $(VENV_OLD)
 	$(VENV_OLD)/bin/pip install --quiet --upgrade pip
-	SIGNAL_PANEL_BUILD=compiled $(VENV_OLD)/bin/pip install --quiet -e ".[test,lint,build]" "$(DJANGO_OLD)"
+	$(VENV_OLD)/bin/pip install --quiet -e ".[test,lint]" "$(DJANGO_OLD)"
 	touch $@
 
 $(VENV_NEW)/.installed: pyproject.toml
@@ -31,20 +31,8 @@ $(VENV_NEW)/.installed: pyproject.toml
 	rm -rf $(VENV_NEW)
 	$(PYTHON_NEW) -m venv $(VENV_NEW)
 	$(VENV_NEW)/bin/pip install --quiet --upgrade pip
-	SIGNAL_PANEL_BUILD=compiled $(VENV_NEW)/bin/pip install --quiet -e ".[test,build]" "$(DJANGO_NEW)"
+	$(VENV_NEW)/bin/pip install --quiet -e ".[test]" "$(DJANGO_NEW)"
 	touch $@
-
-# The editable installs compile the hot path into the source tree; recompile it in place when its
-# source changed since (the package ignores a compiled module built from another source).
-$(VENV_OLD)/.hotpath: signal_panel/_hotpath_c.pyx hatch_build.py $(VENV_OLD)/.installed
-	$(VENV_OLD)/bin/python hatch_build.py
-	touch $@
-
-$(VENV_NEW)/.hotpath: signal_panel/_hotpath_c.pyx hatch_build.py $(VENV_NEW)/.installed
-	$(VENV_NEW)/bin/python hatch_build.py
-	touch $@
-
-build: $(VENV_OLD)/.hotpath $(VENV_NEW)/.hotpath
 
 # Browser tests drive Debian's Chromium; a fresh machine does not have it yet.
 chromium:
@@ -57,34 +45,29 @@ lint: $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/ruff format --check .
 	$(VENV_OLD)/bin/mypy
 
-# SIGNAL_PANEL_EXPECT_COMPILED: tests/test_speed.py fails unless the compiled hot path runs.
-test-old: $(VENV_OLD)/.hotpath chromium
-	SIGNAL_PANEL_EXPECT_COMPILED=1 $(VENV_OLD)/bin/python -m pytest $(PYTEST_ARGS)
-	SIGNAL_PANEL_EXPECT_COMPILED=1 $(VENV_OLD)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
+test-old: $(VENV_OLD)/.installed chromium
+	$(VENV_OLD)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV_OLD)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
 
-test-new: $(VENV_NEW)/.hotpath chromium
-	SIGNAL_PANEL_EXPECT_COMPILED=1 $(VENV_NEW)/bin/python -m pytest $(PYTEST_ARGS)
-	SIGNAL_PANEL_EXPECT_COMPILED=1 $(VENV_NEW)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
+test-new: $(VENV_NEW)/.installed chromium
+	$(VENV_NEW)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV_NEW)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
 
-# The same suite on the pure-Python hot path (what runs where the module could not be compiled).
-test-pure: $(VENV_OLD)/.installed
-	SIGNAL_PANEL_PURE_PYTHON=1 $(VENV_OLD)/bin/python -m pytest -m "not browser" $(PYTEST_ARGS)
+test: lint test-old test-new
 
-test: lint test-old test-new test-pure
-
-demo: $(VENV_OLD)/.hotpath
+demo: $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/python demo_site/manage.py migrate --noinput
 	$(VENV_OLD)/bin/python demo_site/manage.py load_demo_data
 	$(VENV_OLD)/bin/python demo_site/manage.py runserver 127.0.0.1:$(PORT)
 
 # README's screenshots (docs/), taken by the browser tests; a plain test run leaves them alone.
-screenshots: $(VENV_OLD)/.hotpath chromium
+screenshots: $(VENV_OLD)/.installed chromium
 	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/browser -m browser
 	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/demo/test_screenshots.py --ds=demo_site.settings -m browser
 
-bench: $(VENV_OLD)/.hotpath
+bench: $(VENV_OLD)/.installed
 	$(VENV_OLD)/bin/python benchmarks/overhead.py
 	$(VENV_OLD)/bin/python benchmarks/panel_render.py
 
 clean:
-	rm -rf .venv demo_site/db.sqlite3 build signal_panel/_hotpath_c.*.so signal_panel/_hotpath_c.*.pyd
+	rm -rf .venv demo_site/db.sqlite3

@@ -352,13 +352,7 @@ def report(library: str, rounds: int, failed: list[str]) -> None:
     """Time and print one library's rows; append each missed target to ``failed``."""
     medians, _ = measure(rounds, library)
     if library == "django":
-        from signal_panel import _speed
-
-        hot_path = "compiled" if _speed.COMPILED else f"pure Python ({_speed.why_pure})"
-        print(
-            f"Django {django.get_version()}, Python {sys.version.split()[0]}, {rounds} rounds, "
-            f"hot path: {hot_path}"
-        )
+        print(f"Django {django.get_version()}, Python {sys.version.split()[0]}, {rounds} rounds")
     print(f"{'receivers':>9}  {'variant':<10} {'ns/send':>9}  {'x vanilla':>9}  target")
     targets = {"idle": 1.05, "recording": 2.0}
     prefix = "" if library == "django" else f"{library}: "

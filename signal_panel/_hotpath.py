@@ -3,13 +3,8 @@
 with room left), their receiver loops, the two things they take at send time (the call site and
 the snapshot of kwargs), and :class:`Tape`, the part of a recording they write.
 
-This module is the reference, in plain Python. ``_hotpath_c.pyx`` is its twin in Cython, with C
-types, compiled into ``signal_panel._hotpath_c`` when the package is built (see
-``hatch_build.py``); :mod:`signal_panel._speed` picks the compiled module when it was built from
-the ``.pyx`` beside it, this one otherwise. The two offer the same names and behave the same, and
-the test suite runs against both: a change to one is a change to both. Neither may count on its
-own frames (compiled functions have none): :func:`find_callsite` walks from whatever frame is on
-top and passes over every frame of this package.
+It may not count on its own frames: :func:`find_callsite` walks from whatever frame is on top
+and passes over every frame of this package.
 """
 
 from __future__ import annotations

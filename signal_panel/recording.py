@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
-from signal_panel import _describe, _speed
+from signal_panel import _describe, _hotpath
 from signal_panel._context import (
     C_ASYNC,
     C_DB,
@@ -347,7 +347,7 @@ class ConnectEvent:
         return signal_name(self.signal)
 
 
-class Recording(_speed.hot.Tape):
+class Recording(_hotpath.Tape):
     """Everything signal-related that happened in one context while recording.
 
     ``sends`` lists every send in the order the sends started, nested ones included; follow
@@ -582,11 +582,11 @@ def begin_send(
     label = _describe.fast_sender_label(sender, config.summary_length)
     if label is None or (config.ignore_signals and ignored(signal, state)):
         return None
-    callsite = _speed.hot.find_callsite() if config.capture_callsite else None
+    callsite = _hotpath.find_callsite() if config.capture_callsite else None
     code, lasti = callsite if callsite is not None else (None, 0)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
-    taken = _speed.hot.snapshot(named) if named else None
-    keys, values = _speed.hot.pack_kwargs(named)
+    taken = _hotpath.snapshot(named) if named else None
+    keys, values = _hotpath.pack_kwargs(named)
     now = _perf_ns()
     handles: list[int | None] = []
     for recording, parent in state:

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from inspect import iscoroutinefunction
 from typing import Any
 
-from signal_panel import _describe, _speed, recording, registry
+from signal_panel import _describe, _hotpath, recording, registry
 from signal_panel._context import (
     State,
     _state,
@@ -192,7 +192,7 @@ async def _send_async(
 def _make_recorded() -> dict[str, Any]:
     blinker_send = Signal.__dict__["send"]
     blinker_send_async = Signal.__dict__["send_async"]
-    record_one = _speed.hot.record_blinker_send
+    record_one = _hotpath.record_blinker_send
 
     # The signatures are blinker's, so a wrong call fails with blinker's TypeError.
     @functools.wraps(blinker_send)
@@ -255,7 +255,7 @@ def _is_live(entry: object) -> bool:
 
 
 def _callsite_text() -> str:
-    callsite = _speed.hot.find_callsite()
+    callsite = _hotpath.find_callsite()
     return _describe.format_callsite(*callsite) if callsite else "?"
 
 

@@ -35,7 +35,7 @@ from django.db.models.base import ModelBase
 from django.db.models.deletion import Collector
 from django.dispatch import dispatcher
 
-from signal_panel import _describe, _speed, recording
+from signal_panel import _describe, _hotpath, recording
 from signal_panel._context import State, _state, current
 from signal_panel.instrumentation._switch import MethodSwitch
 from signal_panel.instrumentation.django_signals import receiver_entries
@@ -180,7 +180,7 @@ def _make_async(name: str) -> Callable[..., Any]:
 
 
 def _callsite() -> str:
-    found = _speed.hot.find_callsite()
+    found = _hotpath.find_callsite()
     return _describe.format_callsite(*found) if found is not None else ""
 
 
@@ -211,7 +211,7 @@ def _report(state: State, operation: str, model: object, rows: int) -> None:
         receivers = _save_receivers(model)
         if not receivers:
             return
-        found = _speed.hot.find_callsite()
+        found = _hotpath.find_callsite()
         callsite = _describe.format_callsite(*found) if found is not None else ""
         if not callsite:
             callsite = _awaited_at.get() or "?"

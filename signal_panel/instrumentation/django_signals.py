@@ -29,7 +29,7 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import _describe, _speed, recording, registry
+from signal_panel import _describe, _hotpath, recording, registry
 from signal_panel._context import State, _state
 from signal_panel.instrumentation._switch import MethodSwitch
 
@@ -109,7 +109,7 @@ def _run_sync(
     """Django's sync receiver loop, each call recorded."""
     if len(state) == 1 and sends[0] is not None and "signal" not in named:
         rec, position = state[0]
-        return _speed.hot.run_sync_one(
+        return _hotpath.run_sync_one(
             signal, sender, named, receivers, robust, rec, sends[0], position, False
         )
     responses = []
@@ -322,7 +322,7 @@ def _make_recorded() -> dict[str, Any]:
     django_asend = Signal.__dict__["asend"]
     django_asend_robust = Signal.__dict__["asend_robust"]
 
-    make_send = _speed.hot.make_send
+    make_send = _hotpath.make_send
     shared = (_baseline, _send_general, _async_from_sync)
     send = make_send(False, django_send, *shared, _KIND[False, False])
     send_robust = make_send(True, django_send_robust, *shared, _KIND[True, False])
@@ -369,7 +369,7 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
 
 
 def _callsite_text() -> str:
-    callsite = _speed.hot.find_callsite()
+    callsite = _hotpath.find_callsite()
     return _describe.format_callsite(*callsite) if callsite else "?"
 
 
