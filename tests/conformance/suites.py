@@ -56,6 +56,8 @@ class SuiteRun:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     #: ``{test id: names of the signals its recording saw}``, in ``record`` mode.
     recorded: dict[str, list[str]] = field(default_factory=dict)
+    #: Tests that ran in a context of their own, which their recording did not reach.
+    unreached: set[str] = field(default_factory=set)
     #: The ``{"version", "path"}`` of the Django that ran a unittest suite.
     django: dict[str, str] = field(default_factory=dict)
 
@@ -181,6 +183,8 @@ def execute(command: list[str], cwd: Path, mode: str) -> SuiteRun:
                 result.outcomes[entry["test"]] = new
         elif entry["kind"] == "recorded":
             result.recorded[entry["test"]] = entry["signals"]
+            if not entry["reached"]:
+                result.unreached.add(entry["test"])
         elif entry["kind"] == "django":
             result.django = {"version": entry["version"], "path": entry["path"]}
     return result

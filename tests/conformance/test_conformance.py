@@ -57,6 +57,11 @@ def test_upstream_suite(suite: str, mode: str) -> None:
     if mode == "record":
         outside = sorted(test for test in run.outcomes if test not in run.recorded)
         assert not outside, f"these tests of {title} ran outside record_signals(): {outside}"
+        unreached = sorted(run.unreached)
+        assert not unreached, (
+            f"these tests of {title} run in a context of their own, which record_signals() "
+            f"started by the harness does not reach: {unreached}"
+        )
         assert any(run.recorded.values()), f"no test of {title} recorded a single send"
 
 

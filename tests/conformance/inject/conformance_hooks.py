@@ -55,13 +55,17 @@ def write_outcome(test_id: str, outcome: str, detail: str = "") -> None:
     write({"kind": "outcome", "test": test_id, "outcome": outcome, "detail": detail})
 
 
-def write_recorded(test_id: str, recording: Any) -> None:
-    """Note which signals ``recording`` saw while ``test_id`` ran; never fails the run."""
+def write_recorded(test_id: str, recording: Any, *, reached: bool = True) -> None:
+    """Note which signals ``recording`` saw while ``test_id`` ran; never fails the run.
+
+    ``reached`` is false for a test that runs in a context of its own, which the recording
+    cannot reach.
+    """
     try:
         names = [send.signal_name for send in recording.sends]
     except Exception as exc:  # The outcome comparison shows what matters; keep going.
         names = [f"(the recording could not be read: {type(exc).__name__}: {exc})"]
-    write({"kind": "recorded", "test": test_id, "signals": names})
+    write({"kind": "recorded", "test": test_id, "signals": names, "reached": reached})
 
 
 def prepare(*, configure_django: bool) -> None:
@@ -162,6 +166,10 @@ def record_each_test() -> None:
     ``_post_teardown()``: wrapping both classes puts all of that inside the recording. The
     recording lives in a ``ContextVar`` set in the runner's thread; ``async_to_sync`` runs an async
     test in a copy of that context, so it sees the recording too.
+
+    ``unittest.IsolatedAsyncioTestCase`` is the exception: it runs set-up, test and tear-down in a
+    context copied when the test object is created, before any recording starts. Such a test is
+    noted as not reached, and the harness fails on it rather than count it as recorded.
     """
     from django.test import SimpleTestCase
 
@@ -180,7 +188,8 @@ def _recorded(call: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with record_signals() as recording:
                 returned = call(self, *args, **kwargs)
-            write_recorded(self.id(), recording)
+            reached = not isinstance(self, unittest.IsolatedAsyncioTestCase)
+            write_recorded(self.id(), recording, reached=reached)
             return returned
         finally:
             _in_test.reset(token)
