@@ -32,7 +32,8 @@ MODE_ENV = "SIGNAL_PANEL_CONFORMANCE_MODE"
 OUTCOMES_ENV = "SIGNAL_PANEL_CONFORMANCE_OUTCOMES"
 MODES = ("vanilla", "install", "record")
 
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+#: What unittest passes to ``addError`` and the like (``sys.exc_info()``'s shape).
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
 def mode() -> str:
@@ -139,7 +140,8 @@ def observe_unittest_results() -> None:
         # A failed subtest fails its test (unittest then reports no success for it): it is
         # written under the test's id, so the comparison is per test method.
         if err is not None:
-            outcome = "failed" if issubclass(err[0], test.failureException) else "error"
+            failed = err[0] is not None and issubclass(err[0], test.failureException)
+            outcome = "failed" if failed else "error"
             write_outcome(test.id(), outcome, f"{subtest.id()}\n{_format(err)}")
         add_sub_test(self, test, subtest, err)
 
@@ -198,4 +200,6 @@ def _recorded(call: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _format(err: ExcInfo) -> str:
+    if err[1] is None:
+        return ""
     return "".join(traceback.format_exception(err[0], err[1], err[2]))
