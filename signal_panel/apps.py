@@ -9,7 +9,8 @@ class SignalPanelConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from signal_panel import checks, install
+        from signal_panel import checks
+        from signal_panel.tracking import install
 
         install()
         checks.register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "REPEATED_QUERY_THRESHOLD": 5,
     # Show the registry of every known signal and its receivers in the panel.
     "SHOW_REGISTRY": True,
+    # Record django-debug-toolbar's and this package's own receivers too (counted, not shown, when
+    # False).
+    "SHOW_TOOLBAR_ACTIVITY": False,
 }
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -43,6 +47,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "IGNORE_SIGNALS": (list, tuple),
     "REPEATED_QUERY_THRESHOLD": (int,),
     "SHOW_REGISTRY": (bool,),
+    "SHOW_TOOLBAR_ACTIVITY": (bool,),
 }
 
 
@@ -68,8 +73,10 @@ def validate(value: object) -> list[str]:
             if isinstance(item, int) and item < 1:
                 errors.append(f"SIGNAL_PANEL[{key!r}] must be at least 1, not {item!r}.")
         elif key == "SLOW_RECEIVER_MS":
-            if isinstance(item, (int, float)) and item < 0:
-                errors.append(f"SIGNAL_PANEL[{key!r}] must not be negative, not {item!r}.")
+            if isinstance(item, (int, float)) and not (math.isfinite(item) and item >= 0):
+                errors.append(
+                    f"SIGNAL_PANEL[{key!r}] must be a finite number of at least 0, not {item!r}."
+                )
         elif key == "SECRET_PATTERN" and isinstance(item, str):
             try:
                 re.compile(item)
@@ -96,6 +103,7 @@ class Config:
     ignore_signals: frozenset[str]
     repeated_query_threshold: int
     show_registry: bool
+    show_observer: bool
 
 
 _pattern_cache: dict[str, re.Pattern[str]] = {}
@@ -128,4 +136,5 @@ def get_config() -> Config:
         ignore_signals=frozenset(merged["IGNORE_SIGNALS"]),
         repeated_query_threshold=int(merged["REPEATED_QUERY_THRESHOLD"]),
         show_registry=bool(merged["SHOW_REGISTRY"]),
+        show_observer=bool(merged["SHOW_TOOLBAR_ACTIVITY"]),
     )

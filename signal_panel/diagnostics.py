@@ -10,7 +10,7 @@ somebody reads ``Recording.problems`` or the panel generates its stats):
   runs. Reported when it ran during the recording, or was connected while recording.
 
 ``bypassed_receivers`` problems come from events the database instrumentation adds to the
-recording (``instrumentation/django_db.py``), and ``connect_during_request`` from
+recording (``signal_panel/tracking/database.py``), and ``connect_during_request`` from
 ``Recording.connections``; both are turned into problems by ``signal_panel.problems``.
 """
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
-from signal_panel import _describe, problems, registry
+from signal_panel import naming, problems, registry
 from signal_panel.problems import Problem
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _held_only_by_signature_cache(obj: object) -> bool:
             break
         verdict = True
     try:
-        ref = weakref.ref(obj, lambda _ref: _verdicts.pop(key, None))
+        ref = naming._weak(obj, lambda _ref: _verdicts.pop(key, None))
     except TypeError:
         return verdict
     with _verdicts_lock:
@@ -193,7 +193,7 @@ def vanishing_in_production(signal: object) -> set[tuple[str, str | None]]:
         for lookup_key, receiver in _kept_only_by_debug(signal):
             connection = registry.connection_for(signal, lookup_key)
             place = connection.location if connection is not None else None
-            found.add((_describe.describe_receiver(receiver).name, place))
+            found.add((naming.receiver_info(receiver).name, place))
     except Exception:
         pass
     return found
@@ -217,7 +217,7 @@ def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
             connected_by_signal.setdefault(id(event.signal), set()).add(event.receiver_name)
     for key, signal in signals.items():
         for lookup_key, receiver in _kept_only_by_debug(signal):
-            info = _describe.describe_receiver(receiver)
+            info = naming.receiver_info(receiver)
             calls = [
                 call
                 for call in calls_by_signal.get(key, [])

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from signal_panel import recording as _recording
 from signal_panel.registry import connection_places
 
 if TYPE_CHECKING:
@@ -96,37 +97,43 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
 
 
 def _recursion(recording: Recording) -> Iterator[Problem]:
-    # Depth-first over the tree, keeping the receivers on the current path. A chain is reported
-    # once, at the outermost call of the receiver, with the deepest nesting reached below it.
+    # Depth-first over the tree (from an explicit stack: a chain may be as deep as the program
+    # survived), keeping the receivers on the current path. A chain is reported once, at the
+    # outermost call of the receiver, with the deepest nesting reached below it.
     chains: dict[int, Problem] = {}
-    stored = set(map(id, recording.sends))
-
-    def visit(send: Send, path: dict[Any, tuple[ReceiverCall, int]]) -> None:
-        for call in send.calls:
-            key = call.logical_key
-            outer = path.get(key)
+    path: dict[Any, tuple[ReceiverCall, int]] = {}
+    stack: list[tuple[str, Any]] = [("send", send) for send in reversed(recording.roots)]
+    while stack:
+        what, item = stack.pop()
+        if what == "leave":
+            key, outer = item
             if outer is None:
-                inner_path = {**path, key: (call, 1)}
+                del path[key]
             else:
-                root, level = outer
-                level += 1
-                inner_path = {**path, key: (root, level)}
-                problem = chains.get(id(root))
-                if problem is None:
-                    problem = chains[id(root)] = Problem(
-                        "recursion", "", calls=[root], details={"depth": 1}
-                    )
-                    problem.sends.append(root.send)
-                problem.details["depth"] = max(problem.details["depth"], level)
-                if call not in problem.calls:
-                    problem.calls.append(call)
-            for child in call.sends:
-                if id(child) in stored:
-                    visit(child, inner_path)
-
-    for send in recording.sends:
-        if send.parent is None or id(send.parent.send) not in stored:
-            visit(send, {})
+                path[key] = outer
+            continue
+        if what == "send":
+            stack.extend(("call", call) for call in reversed(item.calls))
+            continue
+        call: ReceiverCall = item
+        key = call.logical_key
+        outer = path.get(key)
+        if outer is None:
+            path[key] = (call, 1)
+        else:
+            root, level = outer
+            level += 1
+            path[key] = (root, level)
+            problem = chains.get(id(root))
+            if problem is None:
+                problem = chains[id(root)] = Problem(
+                    "recursion", "", calls=[root], details={"depth": 1}
+                )
+                problem.sends.append(root.send)
+            problem.details["depth"] = max(problem.details["depth"], level)
+            problem.calls.append(call)
+        stack.append(("leave", (key, outer)))
+        stack.extend(("send", child) for child in reversed(call.sends))
     for problem in chains.values():
         root = problem.calls[0]
         problem.message = (
@@ -269,3 +276,11 @@ def find_problems(recording: Recording) -> list[Problem]:
 
     problems.sort(key=lambda p: (order.get(p.kind, len(order)), first_time(p)))
     return problems
+
+
+# The finders that read the database work and the registry, then hand find_problems to the
+# recording (Recording.problems).
+from signal_panel import diagnostics  # noqa: E402
+
+diagnostics.register()
+_recording.provide("problems", find_problems)

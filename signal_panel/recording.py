@@ -1,35 +1,24 @@
-"""What a recording holds, and how events reach the recordings active in the current context.
+"""What a recording holds: :class:`Recording`, :class:`Send` and :class:`ReceiverCall`, read-only
+views over the rows tracking wrote (:mod:`signal_panel.tracking.rows`), and :func:`record_signals`.
 
-The instrumentation modules (``instrumentation/``) call :func:`begin_send`, :func:`begin_call`
-and their ``end_*`` counterparts. While receivers run, this module only appends plain values to
-two flat lists per recording: one row of fields per send, one per receiver call. Rows hold no
-object of their own, so a long recording adds no work for the garbage collector, which otherwise
-dominates a recorder's cost. :class:`Send` and :class:`ReceiverCall` are views over those rows,
-made when somebody reads :attr:`Recording.sends`; naming, summarising and problem finding happen
-then too.
+A view is made when somebody reads :attr:`Recording.sends` or :attr:`Recording.calls`. What
+cannot change once a send or call started is read from the row when needed; what can (duration,
+error, database work) too, so a view made while the recording runs stays current. The tree is
+walked without recursion, so a recording as deep as the program survived can be read.
 
-Context state
--------------
-One ``ContextVar`` holds a tuple of ``(recording, current_call)`` pairs, one per recording active
-in this context, where ``current_call`` is the receiver call's row (an int) or None. It is only
-ever changed around *synchronous* stretches of code (a sync receiver, or one step of an async
-receiver's coroutine) and always put back with its token before the stretch ends. So the value
-never leaks to the caller through ``asgiref``'s or Django 6's context copying, and parallel async
-receivers that share one ``Context`` (Django 6's ``_run_parallel``) each see their own call while
-they run.
+Analysis (:mod:`signal_panel.problems`) and rendering (:mod:`signal_panel.text`) are not imported
+here: they hand this module their entry points when they are imported (:func:`provide`).
 """
 
 from __future__ import annotations
 
-import threading
-from asyncio import _get_running_loop
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
-from signal_panel import _describe, _hotpath
-from signal_panel._context import (
+from signal_panel import naming, tracking
+from signal_panel.conf import Config, get_config
+from signal_panel.tracking.rows import (
     C_ASYNC,
     C_DB,
     C_DURATION,
@@ -38,67 +27,71 @@ from signal_panel._context import (
     C_SEND,
     C_START,
     C_SWALLOWED,
-    CALL_FIELDS,
+    S_ARGS,
+    S_CODE,
+    S_DEPTH,
     S_DURATION,
+    S_IN_ATOMIC,
+    S_KIND,
+    S_LASTI,
     S_PARENT,
+    S_QUIET,
+    S_SENDER,
+    S_SIGNAL,
     S_START,
-    SEND_FIELDS,
-    State,
-    _in_atomic,
-    _perf_ns,
-    _state,
-    current,
-    note_error,
+    DatabaseWork,
+    Tape,
 )
-from signal_panel.conf import Config, get_config
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
 
-__all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "record_signals"]
+__all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "drive", "record_signals"]
 
-#: ``(library, robust, is_async)`` of a send; the instrumentation passes shared constants.
-SendKind = tuple[str, bool, bool]
+#: Entry points of the layers above this one, handed over by :func:`provide`.
+_provided: dict[str, Callable[..., Any]] = {}
 
 
-class _DatabaseWork:
-    """Database work of one receiver call; only made when it ran a query or used on_commit."""
+def provide(name: str, function: Callable[..., Any]) -> None:
+    """Called by ``signal_panel.problems`` (``"problems"``) and ``signal_panel.text``
+    (``"format_tree"``) when imported; ``import signal_panel`` imports both."""
+    _provided[name] = function
 
-    __slots__ = ("on_commit", "queries", "query_ns", "query_shapes")
 
-    def __init__(self) -> None:
-        self.queries = 0
-        self.query_ns = 0
-        self.query_shapes: dict[str, int] | None = None
-        self.on_commit = 0
+#: A walker of a subtree: a generator that yields the walkers of its children (see :func:`drive`).
+Nested = Generator["Nested", None, None]
+
+
+def drive(walker: Nested) -> None:
+    """Run ``walker`` and every walker it yields, depth first, from an explicit stack: readers
+    that render a tree write each level as a generator, so no tree is too deep to render."""
+    stack: list[Any] = [walker]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        else:
+            stack.append(child)
 
 
 class ReceiverCall:
-    """One call of one receiver during one send: a view over the recording's row.
+    """One call of one receiver during one send."""
 
-    What cannot change once the call started is copied into the view when it is made; the rest
-    (duration, error, database work) is read from the row, so a view made while the recording
-    runs stays current.
-    """
+    __slots__ = ("_recording", "_row")
 
-    __slots__ = ("_at", "_info", "_recording", "_rows", "_send_at", "_sends", "is_async")
-
-    def __init__(self, recording: Recording, at: int):
-        rows = recording._call_rows
+    def __init__(self, recording: Recording, row: list[Any]):
         self._recording = recording
-        self._rows = rows
-        self._at = at
-        self._send_at: int = rows[at + C_SEND]
-        self._info: _describe.ReceiverInfo = rows[at + C_INFO]
-        #: An async receiver.
-        self.is_async: bool = bool(rows[at + C_ASYNC])
-        self._sends: list[Send] | None = None
+        self._row = row
 
     @property
     def send(self) -> Send:
         """The send this call belongs to."""
-        # A call's send row comes before it, so its view exists whenever this one does.
-        return self._recording._send_views[self._send_at // SEND_FIELDS]
+        return self._recording._send_view(self._row[C_SEND])
+
+    @property
+    def _info(self) -> naming.ReceiverInfo:
+        info: naming.ReceiverInfo = self._row[C_INFO]
+        return info
 
     @property
     def receiver_name(self) -> str:
@@ -112,31 +105,37 @@ class ReceiverCall:
 
     @property
     def logical_key(self) -> tuple[Any, ...]:
-        """Equal for two calls of the same logical receiver (see ``ReceiverInfo``)."""
+        """Equal for two calls of the same logical receiver (a module imported twice, a closure
+        made per call, bound methods of several instances)."""
         return self._info.logical_key
+
+    @property
+    def is_async(self) -> bool:
+        """An async receiver."""
+        return bool(self._row[C_ASYNC])
 
     @property
     def start_ns(self) -> int:
         """Nanoseconds from the recording's start to the call's start."""
-        start: int = self._rows[self._at + C_START]
+        start: int = self._row[C_START]
         return start
 
     @property
     def duration_ns(self) -> int:
         """Wall-clock nanoseconds the call took (async receivers: including time suspended)."""
-        duration: int = self._rows[self._at + C_DURATION]
+        duration: int = self._row[C_DURATION]
         return duration
 
     @property
     def error(self) -> str | None:
         """``"ExcType: message"`` if the receiver raised, else None."""
-        error: str | None = self._rows[self._at + C_ERROR]
+        error: str | None = self._row[C_ERROR]
         return error
 
     @property
     def swallowed(self) -> bool:
         """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
-        return bool(self._rows[self._at + C_SWALLOWED])
+        return bool(self._row[C_SWALLOWED])
 
     @property
     def connected_at(self) -> str | None:
@@ -153,22 +152,17 @@ class ReceiverCall:
     @property
     def sends(self) -> list[Send]:
         """Sends made while this receiver ran, in the order they started."""
-        sends = self._sends
-        if sends is None:
-            recording = self._recording
-            sends = recording._sends_made_in(self._at)
-            if not recording.active:  # Final: keep it.
-                self._sends = sends
-        return sends
+        return self._recording._children(self._row)
 
     @property
     def depth(self) -> int:
         """Depth of the send this call belongs to."""
-        return self.send.depth
+        depth: int = self._row[C_SEND][S_DEPTH]
+        return depth
 
     @property
-    def _work(self) -> _DatabaseWork | None:
-        work: _DatabaseWork | None = self._rows[self._at + C_DB]
+    def _work(self) -> DatabaseWork | None:
+        work: DatabaseWork | None = self._row[C_DB]
         return work
 
     @property
@@ -200,101 +194,89 @@ class ReceiverCall:
 
 
 class Send:
-    """One send of one signal, with the receiver calls it made: a view over the recording's row
-    (see :class:`ReceiverCall` for what is copied and what is read live)."""
+    """One send of one signal, with the receiver calls it made; or, for sends that reached no
+    receiver, a run of alike ones (:attr:`count`)."""
 
-    __slots__ = (
-        "_at",
-        "_calls",
-        "_code",
-        "_depth",
-        "_keys",
-        "_kind",
-        "_lasti",
-        "_parent_at",
-        "_recording",
-        "_rows",
-        "_taken",
-        "_values",
-        "in_atomic",
-        "sender",
-        "signal",
-        "start_ns",
-    )
+    __slots__ = ("_recording", "_row")
 
-    def __init__(self, recording: Recording, at: int):
-        rows = recording._send_rows
+    def __init__(self, recording: Recording, row: list[Any]):
         self._recording = recording
-        self._rows = rows
-        self._at = at
-        (
-            self.signal,
-            self.sender,
-            self._keys,
-            self._values,
-            self._taken,
-            self._parent_at,
-            self._kind,
-            self._code,
-            self._lasti,
-            self.start_ns,
-            _duration,
-            self.in_atomic,
-        ) = rows[at : at + SEND_FIELDS]
-        self._depth: int | None = None
-        self._calls: list[ReceiverCall] | None = None
+        self._row = row
 
     @property
-    def parent(self) -> ReceiverCall | None:
-        """The receiver call this send was made from, or None."""
-        parent: int | None = self._parent_at
-        if parent is None:
-            return None
-        # A parent call's row comes before this send's, so its view exists whenever this does.
-        return self._recording._call_views[parent // CALL_FIELDS]
+    def signal(self) -> Any:
+        """The signal object."""
+        return self._row[S_SIGNAL]
 
     @property
-    def depth(self) -> int:
-        """0 for a send not made inside a receiver, else one more than its parent's send."""
-        if self._depth is None:
-            parent = self.parent
-            self._depth = 0 if parent is None else parent.send.depth + 1
-        return self._depth
+    def sender(self) -> str:
+        """A label of the sender, taken when it was sent (``auth.User``, ``None``, ...)."""
+        sender: str = self._row[S_SENDER]
+        return sender
 
     @property
-    def calls(self) -> list[ReceiverCall]:
-        """Receiver calls, in the order they started."""
-        calls = self._calls
-        if calls is None:
-            recording = self._recording
-            calls = recording._calls_of(self._at)
-            if not recording.active:  # Final: keep it.
-                self._calls = calls
-        return calls
-
-    @property
-    def library(self) -> str:
-        """``"django"`` or ``"blinker"``."""
-        kind: SendKind = self._kind
-        return kind[0]
-
-    @property
-    def robust(self) -> bool:
-        """Sent with ``send_robust``/``asend_robust``."""
-        kind: SendKind = self._kind
-        return kind[1]
-
-    @property
-    def is_async(self) -> bool:
-        """Sent with ``asend``/``asend_robust`` (or blinker's ``send_async``)."""
-        kind: SendKind = self._kind
-        return kind[2]
+    def start_ns(self) -> int:
+        """Nanoseconds from the recording's start to the send's start."""
+        start: int = self._row[S_START]
+        return start
 
     @property
     def duration_ns(self) -> int:
         """How long the send took, receivers included."""
-        duration: int = self._rows[self._at + S_DURATION]
+        duration: int = self._row[S_DURATION]
         return duration
+
+    @property
+    def in_atomic(self) -> bool | None:
+        """For sends with a ``using`` argument (model signals): whether that database connection
+        was inside ``transaction.atomic()``; None otherwise."""
+        value: bool | None = self._row[S_IN_ATOMIC]
+        return value
+
+    @property
+    def quiet(self) -> bool:
+        """The send reached no receiver."""
+        return bool(self._row[S_QUIET] > 0)
+
+    @property
+    def count(self) -> int:
+        """How many sends this entry stands for: 1, or for a run of alike sends that reached no
+        receiver (same signal, sender and parent, with no other send between), the run's length."""
+        quiet: int = self._row[S_QUIET]
+        return quiet or 1
+
+    @property
+    def parent(self) -> ReceiverCall | None:
+        """The receiver call this send was made from, or None."""
+        parent = self._row[S_PARENT]
+        return None if parent is None else self._recording._call_view(parent)
+
+    @property
+    def depth(self) -> int:
+        """0 for a send not made inside a receiver, else one more than its parent's send."""
+        depth: int = self._row[S_DEPTH]
+        return depth
+
+    @property
+    def calls(self) -> list[ReceiverCall]:
+        """Receiver calls, in the order they started."""
+        return self._recording._calls_of(self._row)
+
+    @property
+    def library(self) -> str:
+        """``"django"`` or ``"blinker"``."""
+        library: str = self._row[S_KIND][0]
+        return library
+
+    @property
+    def robust(self) -> bool:
+        """Sent with ``send_robust``/``asend_robust``."""
+        return bool(self._row[S_KIND][1])
+
+    @property
+    def is_async(self) -> bool:
+        """Sent with ``asend``/``asend_robust`` (or blinker's ``send_async``)."""
+        return bool(self._row[S_KIND][2])
 
     @property
     def signal_name(self) -> str:
@@ -304,25 +286,32 @@ class Send:
         return signal_name(self.signal)
 
     @property
-    def kwargs(self) -> dict[str, str]:
-        """Safe one-line summaries of the keyword arguments, by name.
-
-        Secret-looking names are masked; what changes as a signal chain runs (model instances'
-        primary keys, mutable containers) is shown as it was when the signal was sent; other
-        values are summarised as they are when read.
-        """
-        if not self._keys:
+    def arguments(self) -> dict[str, Any]:
+        """What was kept of each keyword argument when the signal was sent, by name: builtin
+        values as they were, other values as tagged tuples of plain values (see
+        :func:`signal_panel.naming.snapshot`). Nothing of the program's objects is kept."""
+        args = self._row[S_ARGS]
+        if not args:
             return {}
+        return {args[i]: args[i + 1] for i in range(0, len(args), 2)}
+
+    @property
+    def kwargs(self) -> dict[str, str]:
+        """Safe one-line summaries of the keyword arguments as they were when the signal was
+        sent, by name. Values of secret-looking names are masked, in nested dicts too."""
         config = self._recording.config
-        named = dict(zip(self._keys, self._values, strict=True))
-        return _describe.summarize_kwargs(
-            named, config.summary_length, config.secret_pattern, self._taken
-        )
+        limit, secret = config.summary_length, config.secret_pattern
+        return {
+            name: naming.MASK
+            if naming.is_secret(name, secret)
+            else naming.describe(kept, limit, secret)
+            for name, kept in self.arguments.items()
+        }
 
     @property
     def callsite(self) -> str:
-        """``file:line in function`` of the first frame outside Django and the libraries."""
-        return _describe.format_callsite(self._code, self._lasti)
+        """``file:line in function`` of the first frame of the project that led to the send."""
+        return naming.format_callsite(self._row[S_CODE], self._row[S_LASTI])
 
     def __repr__(self) -> str:
         return f"<Send {self.signal_name} sender={self.sender} calls={len(self.calls)}>"
@@ -347,7 +336,7 @@ class ConnectEvent:
         return signal_name(self.signal)
 
 
-class Recording(_hotpath.Tape):
+class Recording(Tape):
     """Everything signal-related that happened in one context while recording.
 
     ``sends`` lists every send in the order the sends started, nested ones included; follow
@@ -355,28 +344,14 @@ class Recording(_hotpath.Tape):
     """
 
     def __init__(self, config: Config | None = None):
-        # Tape: the rows (appended while receivers run, read through views afterwards),
-        # call_count, dropped_calls and started_ns.
-        super().__init__()
-        self.config = config if config is not None else get_config()
-        self._max_calls = self.config.max_calls
-        self._callsites = self.config.capture_callsite
-        self._ignoring = bool(self.config.ignore_signals)
-        #: ``connect()``/``disconnect()`` calls made while recording.
-        self.connections: list[ConnectEvent] = []
-        #: Extra findings reported by instrumentation (e.g. bulk operations that skip receivers).
-        self.events: list[dict[str, Any]] = []
-        #: Sends made but not stored because ``MAX_CALLS`` was reached.
-        self.dropped_sends = 0
-        self.started_ns = _perf_ns()
-        self.duration_ns = 0
-        self.active = False
+        super().__init__(config if config is not None else get_config())
         self._problems: list[Problem] | None = None
-        # Views and the tree's indexes, built when read (see _index).
-        self._send_views: list[Send] = []
-        self._call_views: list[ReceiverCall] = []
+        # Views and the tree, built when read (see _index).
         self._sends_done = 0
         self._calls_done = 0
+        self._send_views: list[Send] = []
+        self._call_views: list[ReceiverCall] = []
+        self._view_of: dict[int, Any] = {}
         self._calls_by_send: dict[int, list[ReceiverCall]] = {}
         self._sends_by_call: dict[int, list[Send]] = {}
 
@@ -384,48 +359,46 @@ class Recording(_hotpath.Tape):
 
     def _index(self) -> None:
         """Make views for the rows appended since the last read, and file them in the tree."""
-        send_rows, call_rows = self._send_rows, self._call_rows
+        send_rows, call_rows = self.send_rows, self.call_rows
         if len(send_rows) == self._sends_done and len(call_rows) == self._calls_done:
             return
-        for at in range(self._sends_done, len(send_rows), SEND_FIELDS):
-            send = Send(self, at)
-            self._send_views.append(send)
-            parent = send_rows[at + S_PARENT]
-            if parent is not None:
-                self._sends_by_call.setdefault(parent, []).append(send)
-        for at in range(self._calls_done, len(call_rows), CALL_FIELDS):
-            call = ReceiverCall(self, at)
+        # Calls first: a send made inside a call is filed under the call's view.
+        for row in call_rows[self._calls_done :]:
+            call = ReceiverCall(self, row)
             self._call_views.append(call)
-            self._calls_by_send.setdefault(call_rows[at + C_SEND], []).append(call)
+            self._view_of[id(row)] = call
+            self._calls_by_send.setdefault(id(row[C_SEND]), []).append(call)
+        for row in send_rows[self._sends_done :]:
+            send = Send(self, row)
+            self._send_views.append(send)
+            self._view_of[id(row)] = send
+            parent = row[S_PARENT]
+            if parent is not None:
+                self._sends_by_call.setdefault(id(parent), []).append(send)
         self._sends_done, self._calls_done = len(send_rows), len(call_rows)
 
-    def _call_view(self, at: int) -> ReceiverCall:
+    def _send_view(self, row: list[Any]) -> Send:
         self._index()
-        return self._call_views[at // CALL_FIELDS]
+        view: Send = self._view_of[id(row)]
+        return view
 
-    # The tree's lists are read very often (the panel reads each send's calls several times), so
-    # the staleness check is written out and the lists are returned as they are kept.
+    def _call_view(self, row: list[Any]) -> ReceiverCall:
+        self._index()
+        view: ReceiverCall = self._view_of[id(row)]
+        return view
 
-    def _calls_of(self, send_at: int) -> list[ReceiverCall]:
-        if len(self._call_rows) != self._calls_done or len(self._send_rows) != self._sends_done:
-            self._index()
-        return self._calls_by_send.get(send_at) or []
+    def _calls_of(self, send_row: list[Any]) -> list[ReceiverCall]:
+        self._index()
+        return list(self._calls_by_send.get(id(send_row), ()))
 
-    def _sends_made_in(self, call_at: int) -> list[Send]:
-        if len(self._call_rows) != self._calls_done or len(self._send_rows) != self._sends_done:
-            self._index()
-        return self._sends_by_call.get(call_at) or []
-
-    def database_work(self, call: int) -> _DatabaseWork:
-        """The database work of the call whose row starts at ``call`` (made on first use)."""
-        work: _DatabaseWork | None = self._call_rows[call + C_DB]
-        if work is None:
-            work = self._call_rows[call + C_DB] = _DatabaseWork()
-        return work
+    def _children(self, call_row: list[Any]) -> list[Send]:
+        self._index()
+        return list(self._sends_by_call.get(id(call_row), ()))
 
     @property
     def sends(self) -> list[Send]:
-        """Every stored send, in the order the sends started, nested ones included."""
+        """Every stored send, in the order the sends started, nested ones included. A run of
+        alike sends that reached no receiver is one :class:`Send` (see :attr:`Send.count`)."""
         self._index()
         return list(self._send_views)
 
@@ -436,14 +409,26 @@ class Recording(_hotpath.Tape):
         return list(self._call_views)
 
     @property
+    def send_count(self) -> int:
+        """Sends made, each send of a folded run counted, stored or not."""
+        folded: int = sum(row[S_QUIET] - 1 for row in self.send_rows if row[S_QUIET] > 1)
+        return len(self.send_rows) + folded + self.dropped_sends
+
+    @property
+    def connections(self) -> list[ConnectEvent]:
+        """``connect()``/``disconnect()`` calls made while recording."""
+        return [ConnectEvent(*event) for event in self.connection_rows]
+
+    @property
     def truncated(self) -> bool:
-        """True when calls were counted but not stored because ``MAX_CALLS`` was reached."""
+        """True when calls or sends were counted but not stored because ``MAX_CALLS`` was
+        reached."""
         return self.dropped_calls > 0 or self.dropped_sends > 0
 
     @property
     def roots(self) -> list[Send]:
         """The sends not made inside a receiver."""
-        return [send for send in self.sends if send.parent is None]
+        return [send for send in self.sends if send._row[S_PARENT] is None]
 
     def __contains__(self, send: object) -> bool:
         return isinstance(send, Send) and send._recording is self
@@ -451,15 +436,24 @@ class Recording(_hotpath.Tape):
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(call.duration_ns for send in self.roots for call in send.calls)
+        return sum(call.duration_ns for call in self.calls if call.depth == 0)
+
+    def walk(self) -> Iterator[Send | ReceiverCall]:
+        """Sends and calls depth first, in the order they started (no recursion)."""
+        stack: list[Send | ReceiverCall] = list(reversed(self.roots))
+        while stack:
+            item = stack.pop()
+            yield item
+            if isinstance(item, Send):
+                stack.extend(reversed(item.calls))
+            else:
+                stack.extend(reversed(item.sends))
 
     @property
     def problems(self) -> list[Problem]:
         """Findings about this recording (see ``signal_panel.problems``), worst first."""
         if self._problems is None or self.active:
-            from signal_panel.problems import find_problems
-
-            problems = find_problems(self)
+            problems: list[Problem] = _provided["problems"](self)
             if self.active:
                 return problems
             self._problems = problems
@@ -467,78 +461,21 @@ class Recording(_hotpath.Tape):
 
     def format_tree(self, *, color: bool | None = None) -> str:
         """The timeline as indented text (see ``signal_panel.text``)."""
-        from signal_panel.text import format_tree
-
-        return format_tree(self, color=color)
+        text: str = _provided["format_tree"](self, color=color)
+        return text
 
     def __repr__(self) -> str:
-        return f"<Recording sends={len(self._send_rows) // SEND_FIELDS} calls={self.call_count}>"
-
-
-# -- the process-wide switch --------------------------------------------------------------------
-
-_switch_lock = threading.Lock()
-_active_recordings = 0
-#: ``(on, off)`` pairs registered by the instrumentation modules.
-_switches: list[tuple[Callable[[], None], Callable[[], None]]] = []
-
-
-def register_switch(on: Callable[[], None], off: Callable[[], None]) -> None:
-    """Called once per instrumentation module at install()."""
-    with _switch_lock:
-        _switches.append((on, off))
-        if _active_recordings:
-            on()
-
-
-def is_recording_anywhere() -> bool:
-    return _active_recordings > 0
-
-
-def _acquire() -> None:
-    global _active_recordings
-    with _switch_lock:
-        _active_recordings += 1
-        if _active_recordings == 1:
-            for on, _off in _switches:
-                on()
-
-
-def _release() -> None:
-    global _active_recordings
-    with _switch_lock:
-        _active_recordings -= 1
-        if _active_recordings == 0:
-            for _on, off in _switches:
-                off()
+        return f"<Recording sends={len(self.send_rows)} calls={self.call_count}>"
 
 
 def start(recording: Recording) -> object:
     """Make ``recording`` active in the current context; returns a token for :func:`stop`."""
-    from signal_panel import install
-
-    install()
-    recording.active = True
-    recording.started_ns = _perf_ns()
-    # Where no event loop runs, sync sends move this cursor instead of setting the variable.
-    position = None if _get_running_loop() is not None else [None, None, get_ident()]
-    token = _state.set((*_state.get(), (recording, position)))
-    _acquire()
-    return token
+    return tracking.start(recording)
 
 
 def stop(recording: Recording, token: object) -> None:
     """End ``recording``; the context gets back the state it had before :func:`start`."""
-    recording.duration_ns = _perf_ns() - recording.started_ns
-    recording.active = False
-    try:
-        _state.reset(token)  # type: ignore[arg-type]
-    except ValueError:
-        # Stopped in another context than it started in (e.g. an ASGI middleware that starts in
-        # one task and stops in another): leave that context's state alone but remove ours.
-        _state.set(tuple(pair for pair in _state.get() if pair[0] is not recording))
-    finally:
-        _release()
+    tracking.stop(recording, token)
 
 
 @contextmanager
@@ -546,8 +483,8 @@ def record_signals(config: Config | None = None) -> Iterator[Recording]:
     """Record every signal sent in the current context while the block runs.
 
     Usable in sync and async code (``with record_signals() as rec:`` inside a coroutine records
-    what that coroutine and the tasks it starts send). Recordings nest: each active recording sees
-    every send made while it is active.
+    what that coroutine and the tasks it starts send, until the block ends). Recordings nest: each
+    active recording sees every send made while it is active.
     """
     recording = Recording(config)
     token = start(recording)
@@ -555,124 +492,3 @@ def record_signals(config: Config | None = None) -> Iterator[Recording]:
         yield recording
     finally:
         stop(recording, token)
-
-
-# -- used by the instrumentation modules --------------------------------------------------------
-def ignored(signal: object, state: State) -> bool:
-    """Whether every active recording lists ``signal`` in ``IGNORE_SIGNALS``."""
-    from signal_panel.registry import signal_name
-
-    name = signal_name(signal)
-    return all(name in rec.config.ignore_signals for rec, _ in state)
-
-
-def begin_send(
-    state: State,
-    signal: object,
-    sender: object,
-    named: dict[str, Any],
-    kind: SendKind,
-) -> list[int | None] | None:
-    """Append a send's row to each active recording; return the handles (None where a recording
-    is full), or None when the send is not to be recorded at all (the toolbar's own models, or
-    ``IGNORE_SIGNALS``).
-    """
-    first = state[0][0]
-    config = first.config
-    label = _describe.fast_sender_label(sender, config.summary_length)
-    if label is None or (config.ignore_signals and ignored(signal, state)):
-        return None
-    callsite = _hotpath.find_callsite() if config.capture_callsite else None
-    code, lasti = callsite if callsite is not None else (None, 0)
-    in_atomic = _in_atomic(named["using"]) if "using" in named else None
-    taken = _hotpath.snapshot(named) if named else None
-    keys, values = _hotpath.pack_kwargs(named)
-    now = _perf_ns()
-    handles: list[int | None] = []
-    for recording, parent in state:
-        if recording.call_count >= recording.config.max_calls:
-            recording.dropped_sends += 1
-            handles.append(None)
-            continue
-        rows = recording._send_rows
-        handles.append(len(rows))
-        rows += (
-            signal,
-            label,
-            keys,
-            values,
-            taken,
-            current(parent),
-            kind,
-            code,
-            lasti,
-            now - recording.started_ns,
-            0,
-            in_atomic,
-        )
-    return handles
-
-
-def note_connection(
-    state: State,
-    action: str,
-    signal: object,
-    receiver_name: str,
-    callsite: str,
-) -> None:
-    """A ``connect()``/``disconnect()`` made while recording."""
-    now = _perf_ns()
-    for recording, _ in state:
-        recording.connections.append(
-            ConnectEvent(action, signal, receiver_name, callsite, now - recording.started_ns)
-        )
-
-
-def end_send(sends: list[int | None], state: State) -> None:
-    now = _perf_ns()
-    for send, (recording, _) in zip(sends, state, strict=True):
-        if send is not None:
-            rows = recording._send_rows
-            rows[send + S_DURATION] = now - recording.started_ns - rows[send + S_START]
-
-
-def begin_call(
-    state: State,
-    sends: list[int | None],
-    receiver: object,
-    is_async: bool,
-) -> tuple[State, list[int | None]]:
-    """Append a receiver call's row to each recording; return the state to run the receiver in
-    and the calls' handles."""
-    info = _describe.cached_receiver_info(receiver) or _describe.describe_receiver(receiver)
-    now = _perf_ns()
-    calls: list[int | None] = []
-    new_state: list[tuple[Recording, int | list[Any] | None]] = []
-    for (recording, parent), send in zip(state, sends, strict=True):
-        recording.call_count += 1
-        if send is None or recording.call_count > recording.config.max_calls:
-            recording.dropped_calls += 1
-            calls.append(None)
-            new_state.append((recording, parent))
-            continue
-        rows = recording._call_rows
-        at = len(rows)
-        rows += (send, info, is_async, now - recording.started_ns, 0, None, False, None)
-        calls.append(at)
-        new_state.append((recording, at))
-    return tuple(new_state), calls
-
-
-def end_call(
-    calls: list[int | None],
-    state: State,
-    error: BaseException | None,
-    swallowed: bool,
-) -> None:
-    now = _perf_ns()
-    for call, (recording, _) in zip(calls, state, strict=True):
-        if call is not None:
-            rows = recording._call_rows
-            rows[call + C_DURATION] = now - recording.started_ns - rows[call + C_START]
-            if error is not None:
-                note_error(recording, call, error, swallowed)

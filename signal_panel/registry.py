@@ -11,12 +11,13 @@ import contextlib
 import sys
 import threading
 import time
+import types
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from signal_panel import _describe
+from signal_panel import naming
 
 __all__ = [
     "Connection",
@@ -39,6 +40,8 @@ class Connection:
     weak: bool
     dispatch_uid: str | None
     receiver_id: Any = None
+    #: The sender the receiver was connected for (``auth.User``), "" for any sender.
+    sender: str = ""
     #: ``time.perf_counter_ns()`` when ``connect()`` returned, and when the connection ended:
     #: ``disconnect()``, or the garbage collection of a weakly connected receiver (None until then).
     connected_ns: int = 0
@@ -248,7 +251,7 @@ def _table(signal: object) -> tuple[dict[Any, Connection], dict[Any, list[Connec
     key = id(signal)
     entry = _connections.get(key)
     if entry is None or entry[0]() is not signal:
-        ref = weakref.ref(signal, lambda _ref: _connections.pop(key, None))
+        ref = naming._weak(signal, lambda _ref: _connections.pop(key, None))
         entry = (ref, {}, {})
         _connections[key] = entry
     return entry[1], entry[2]
@@ -261,6 +264,8 @@ def note_connect(
     weak: bool,
     dispatch_uid: object,
     location: str,
+    *,
+    sender: object = None,
 ) -> Connection | None:
     """Remember where ``receiver`` was connected. The first connect of a lookup key wins, as in
     Django, which ignores a second connect with the same key."""
@@ -269,13 +274,16 @@ def note_connect(
     known = by_key.get(lookup_key)
     if known is not None and known.disconnected_ns is None:
         return None
-    info = _describe.describe_receiver(receiver)
+    info = naming.receiver_info(receiver)
     connection = Connection(
         location=location,
         receiver_name=info.name,
         definition=info.location,
         weak=weak,
-        dispatch_uid=None if dispatch_uid is None else _describe.summarize(dispatch_uid, 80),
+        dispatch_uid=None
+        if dispatch_uid is None
+        else naming.describe(naming.snapshot(dispatch_uid, 80), 80),
+        sender=_sender_text(sender),
         receiver_id=info.logical_key,
         connected_ns=time.perf_counter_ns(),
     )
@@ -290,6 +298,15 @@ def note_connect(
             places.remove(ended[0] if ended else places[0])
         places.append(connection)
     return connection
+
+
+def _sender_text(sender: object) -> str:
+    """The label of a ``connect(sender=...)``: a model's label, a lazy ``"app.Model"`` string."""
+    if sender is None:
+        return ""
+    if type(sender) is str:
+        return sender
+    return naming.sender_label(sender) or "?"
 
 
 def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
@@ -310,9 +327,11 @@ def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
 
 
 def _watch(receiver: object, connection: Connection, weak: bool) -> Any:
-    """A weak reference to ``receiver`` that ends ``connection`` when the receiver is collected:
-    a weakly connected receiver nothing else keeps, or one removed from the signal (a strongly
-    connected one dies only then), whose id a new receiver may get."""
+    """A weak reference that ends ``connection`` when the receiver is collected: a weakly
+    connected receiver nothing else keeps, or one removed from the signal (a strongly connected
+    one dies only then), whose id a new receiver may get. Made with the ``weakref.ref`` bound at
+    import (never ``WeakMethod``, which looks ``ref`` up anew): a program's test that counts its
+    own calls of ``weakref.ref`` sees none of ours."""
 
     def collected(_ref: object) -> None:
         connection.end()  # Reads no module global: it may run at interpreter exit.
@@ -320,9 +339,10 @@ def _watch(receiver: object, connection: Connection, weak: bool) -> Any:
     try:
         # A bound method connected weakly lives as long as its instance, as Django and blinker
         # reference it; connected strongly, the method object itself is kept.
-        if weak and hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
-            return weakref.WeakMethod(receiver, collected)
-        return weakref.ref(receiver, collected)
+        if weak and type(receiver) is types.MethodType:
+            # Weakly connected, a bound method lives as long as its instance.
+            return naming._weak(receiver.__self__, collected)
+        return naming._weak(receiver, collected)
     except TypeError:
         return None
 
@@ -335,7 +355,7 @@ def note_disconnect(signal: object, lookup_key: Any) -> None:
 
 
 def connections_of(
-    signal: object, info: _describe.ReceiverInfo, at_ns: int | None = None
+    signal: object, info: naming.ReceiverInfo, at_ns: int | None = None
 ) -> list[Connection]:
     """Every connection of the receiver ``info`` describes to ``signal`` seen since install(), or
     with ``at_ns`` (``time.perf_counter_ns()``) the ones that existed at that moment."""
@@ -349,7 +369,7 @@ def connections_of(
 
 
 def connection_places(
-    signal: object, info: _describe.ReceiverInfo, at_ns: int | None = None
+    signal: object, info: naming.ReceiverInfo, at_ns: int | None = None
 ) -> list[str]:
     """``file:line`` places where that receiver was connected to ``signal``, without repeats; with
     ``at_ns``, only of the connections that existed at that moment (a send's start, say), so a
@@ -366,3 +386,35 @@ def connection_for(signal: object, lookup_key: Any) -> Connection | None:
     if entry is None or entry[0]() is not signal:
         return None
     return entry[1].get(lookup_key)
+
+
+# -- signals named in settings ------------------------------------------------------------------
+
+_resolved: dict[tuple[str, ...], tuple[object, ...]] = {}
+
+
+def resolve_signals(names: Any) -> tuple[tuple[object, ...], list[str]]:
+    """The signals that the dotted ``names`` (or blinker signal names) stand for, and the names
+    that stand for none. Looks in imported modules only: nothing is imported."""
+    key = tuple(sorted(names))
+    found = _resolved.get(key)
+    if found is not None:
+        return found, []
+    signals: list[object] = []
+    missing: list[str] = []
+    named = None
+    for name in key:
+        value = _lookup(name)
+        if value is None or not issubclass(type(value), _signal_types()):
+            if named is None:
+                named = {}
+                for library in libraries():
+                    named.update(library.named_signals())
+            value = named.get(name)
+        if value is None:
+            missing.append(name)
+        else:
+            signals.append(value)
+    if not missing:
+        _resolved[key] = tuple(signals)
+    return tuple(signals), missing

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext, ngettext
 
 from signal_panel import diagnostics, registry
+from signal_panel.recording import Nested, drive
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
@@ -245,7 +246,9 @@ class _Builder:
         rec = self.recording
         receiver_ns = rec.total_receiver_ns
         return {
-            "send_count": len(rec.sends) + rec.dropped_sends,
+            "send_count": rec.send_count,
+            "quiet_sends": rec.quiet_sends,
+            "observer_calls": rec.observer_calls,
             "call_count": rec.call_count,
             "receiver_ms": round(receiver_ns / 1e6, 3),
             "receiver_time": _ms(receiver_ns),
@@ -333,9 +336,9 @@ class _Builder:
         """Rows in display order (depth first), and how many sends and calls were left out."""
         index = self.index
         roots = [s for s in self.sends if s.parent is None or id(s.parent.send) not in index]
-        self._emit(roots, "", 0, False)
+        drive(self._emit(roots, "", 0, False))
         left = {
-            "sends": len(self.sends) - self.shown_sends,
+            "sends": sum(send.count for send in self.sends) - self.shown_sends,
             "calls": self.stored_calls - self.shown_calls,
         }
         return self.rows, left
@@ -343,14 +346,19 @@ class _Builder:
     def _full(self) -> bool:
         return len(self.rows) >= TIMELINE_ROWS
 
-    def _emit(self, siblings: list[Send], parent: str, depth: int, hidden: bool) -> None:
+    # _emit and _send_rows yield the walkers of nested sends instead of calling them
+    # (recording.drive): a timeline of any depth is built without recursion.
+
+    def _emit(self, siblings: list[Send], parent: str, depth: int, hidden: bool) -> Nested:
         for item in self._fold(siblings):
             if self._full():
                 return
             if isinstance(item, list):
                 self._run_rows(item, parent, depth, hidden)
+            elif item.count > 1:  # a folded run of sends that reached no receiver
+                self._run_rows([item], parent, depth, hidden)
             else:
-                self._send_rows(item, parent, depth, hidden)
+                yield self._send_rows(item, parent, depth, hidden)
 
     def _fold(self, siblings: list[Send]) -> Iterator[Send | list[Send]]:
         """The siblings in order, with alike quiet sends of each quiet stretch gathered into lists.
@@ -390,7 +398,7 @@ class _Builder:
                 placed.add(key)
                 yield group
 
-    def _send_rows(self, send: Send, parent: str, depth: int, hidden: bool) -> None:
+    def _send_rows(self, send: Send, parent: str, depth: int, hidden: bool) -> Nested:
         rows = self.rows
         number = self.index[id(send)]
         row_id = f"s{number}"
@@ -425,6 +433,7 @@ class _Builder:
                 "bar_x": x,
                 "bar_w": width,
                 "receivers": len(calls),
+                "count": send.count,
             }
         )
         self.rendered.add(row_id)
@@ -472,7 +481,7 @@ class _Builder:
             )
             self.rendered.add(call_id)
             if nested:
-                self._emit(nested, call_id, depth + 1, True)
+                yield self._emit(nested, call_id, depth + 1, True)
 
     def _run_rows(self, sends: list[Send], parent: str, depth: int, hidden: bool) -> None:
         first = sends[0]
@@ -492,7 +501,7 @@ class _Builder:
                 "indent": _INDENTS[min(2 * depth, MAX_INDENT)],
                 "number": str(number + 1),
                 "last_number": self.index[id(sends[-1])] + 1,
-                "count": str(len(sends)),
+                "count": str(sum(s.count for s in sends)),
                 "signal": short,
                 "signal_name": full,
                 "library": first.library,
@@ -534,7 +543,7 @@ class _Builder:
                 }
             )
         self.rendered.add(row_id)
-        self.shown_sends += len(sends)
+        self.shown_sends += sum(send.count for send in sends)
         self.shown_calls += call_count
 
     # -- by receiver -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
-from signal_panel import _describe
+from signal_panel import naming
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
@@ -85,7 +85,7 @@ def _signal_matches(send: Send, signal: object) -> bool:
 
 
 def _sender_text(recording: Recording, sender: object) -> str:
-    return _describe.sender_label(sender, recording.config.summary_length)
+    return naming.sender_label(sender) or "?"
 
 
 def _sends(recording: Recording, signal: object, sender: object) -> list[Send]:
@@ -99,7 +99,7 @@ def _sends(recording: Recording, signal: object, sender: object) -> list[Send]:
 def _calls(
     recording: Recording, receiver: Callable[..., Any], signal: object, sender: object
 ) -> list[ReceiverCall]:
-    key = _describe.describe_receiver(receiver).logical_key
+    key = naming.receiver_info(receiver).logical_key
     found = [call for call in recording.calls if call.logical_key == key]
     if signal is not None:
         found = [call for call in found if _signal_matches(call.send, signal)]
@@ -187,7 +187,7 @@ def _received_message(
     found = _calls(recording, receiver, signal, sender)
     if (times is None and found) or len(found) == times:
         return None
-    name = _describe.describe_receiver(receiver).name
+    name = naming.receiver_info(receiver).name
     about = _about(recording, signal, sender)
     if times is None:
         headline = f"Expected {name} to be called{about}; it was not called."
@@ -210,7 +210,7 @@ def _not_received_message(
     found = _calls(recording, receiver, signal, sender)
     if not found:
         return None
-    name = _describe.describe_receiver(receiver).name
+    name = naming.receiver_info(receiver).name
     about = _about(recording, signal, sender)
     headline = (
         f"Expected {name} not to be called{about}; it was called {_times(len(found))}, "

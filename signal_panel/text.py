@@ -12,6 +12,9 @@ import os
 import re
 from typing import TYPE_CHECKING
 
+from signal_panel import recording as _recording
+from signal_panel.recording import Nested, drive
+
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
     from signal_panel.recording import ReceiverCall, Recording, Send
@@ -95,7 +98,6 @@ class _Writer:
         self.recording = recording
         self.color = color
         self.lines: list[str] = []
-        self.stored = {id(send) for send in recording.sends}
 
     def paint(self, text: str, *styles: str) -> str:
         if not self.color or not styles or not text:
@@ -104,14 +106,17 @@ class _Writer:
 
     # -- the tree -------------------------------------------------------------------------------
 
-    def roots(self, sends: list[Send]) -> None:
+    # Each writer of a subtree yields the writers of its children instead of calling them
+    # (see recording.drive), so a tree of any depth is written without recursion.
+
+    def roots(self, sends: list[Send]) -> Nested:
         for item in _fold(sends):
             if isinstance(item, list):
                 self.lines.append(self.folded(item))
             else:
-                self.send(item, "", None)
+                yield self.send(item, "", None)
 
-    def sends(self, sends: list[Send], prefix: str) -> None:
+    def sends(self, sends: list[Send], prefix: str) -> Nested:
         items = _fold(sends)
         for index, item in enumerate(items):
             last = index == len(items) - 1
@@ -119,9 +124,9 @@ class _Writer:
                 branch = prefix + ("└─ " if last else "├─ ")
                 self.lines.append(self.paint(branch, _DIM) + self.folded(item))
             else:
-                self.send(item, prefix, last)
+                yield self.send(item, prefix, last)
 
-    def send(self, send: Send, prefix: str, last: bool | None) -> None:
+    def send(self, send: Send, prefix: str, last: bool | None) -> Nested:
         if last is None:  # a root send
             branch, inner = "", ""
         else:
@@ -146,14 +151,15 @@ class _Writer:
         if callsite:
             parts.append(self.paint(f"at {_clean(callsite)}", _DIM))
         self.lines.append(self.paint(branch, _DIM) + "  ".join(parts))
-        for index, call in enumerate(send.calls):
-            self.call(call, inner, index == len(send.calls) - 1)
+        calls = send.calls
+        for index, call in enumerate(calls):
+            yield self.call(call, inner, index == len(calls) - 1)
 
     def folded(self, sends: list[Send]) -> str:
         counts: dict[tuple[str, str], int] = {}
         for send in sends:
             key = (_signal(send), send.sender)
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = counts.get(key, 0) + send.count
         kinds = [
             f"{self.paint(_clean(name), _CYAN)}(sender={_clean(sender)})"
             + (f" ×{count}" if count > 1 else "")  # noqa: RUF001 - a multiplication sign
@@ -161,9 +167,10 @@ class _Writer:
         ]
         if len(kinds) > _FOLD_KINDS:
             kinds[_FOLD_KINDS:] = [f"{len(kinds) - _FOLD_KINDS} more"]
-        return f"{self.paint(f'{len(sends)} sends without receivers:', _DIM)} {', '.join(kinds)}"
+        total = sum(counts.values())
+        return f"{self.paint(f'{total} sends without receivers:', _DIM)} {', '.join(kinds)}"
 
-    def call(self, call: ReceiverCall, prefix: str, last: bool) -> None:
+    def call(self, call: ReceiverCall, prefix: str, last: bool) -> Nested:
         branch = prefix + ("└─ " if last else "├─ ")
         inner = prefix + ("   " if last else "│  ")
         parts = [self.paint(_clean(call.receiver_name), _GREEN)]
@@ -181,14 +188,13 @@ class _Writer:
             verb = f"swallowed by {_method(call.send)}:" if call.swallowed else "raised"
             parts.append(self.paint(f"✗ {verb} {_clean(call.error)}", _RED))
         self.lines.append(self.paint(branch, _DIM) + "  ".join(parts))
-        children = [send for send in call.sends if id(send) in self.stored]
-        self.sends(children, inner)
+        yield self.sends(call.sends, inner)
 
     # -- the rest -------------------------------------------------------------------------------
 
     def summary(self) -> str:
         recording = self.recording
-        sends = _plural(len(recording.sends) + recording.dropped_sends, "send")
+        sends = _plural(recording.send_count, "send")
         calls = _plural(recording.call_count, "receiver call")
         spent = _duration(recording.total_receiver_ns)
         return self.paint(f"Signals: {sends}, {calls} ({spent} in receivers)", _BOLD)
@@ -236,7 +242,9 @@ def _fold(sends: list[Send]) -> list[Send | list[Send]]:
         if send is not None and not send.calls:
             run.append(send)
             continue
-        if len(run) > _FOLD_OVER and len({(s.signal, s.sender) for s in run}) < len(run):
+        if sum(s.count for s in run) > _FOLD_OVER and len(
+            {(s.signal, s.sender) for s in run}
+        ) < sum(s.count for s in run):
             items.append(run)
         else:
             items.extend(run)
@@ -266,7 +274,7 @@ def format_tree(
     if color is None:
         color = _wants_color()
     writer = _Writer(recording, color)
-    writer.roots(recording.roots)
+    drive(writer.roots(recording.roots))
     tree = writer.lines
     if max_lines is not None and len(tree) > max_lines:
         hidden = len(tree) - max_lines
@@ -279,3 +287,6 @@ def format_tree(
     lines.append("")
     lines.extend(writer.problems(recording.problems))
     return "\n".join(lines)
+
+
+_recording.provide("format_tree", format_tree)

@@ -18,8 +18,8 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal as DjangoSignal
 
 from signal_panel import record_signals, registry
-from signal_panel.instrumentation import blinker_signals
-from signal_panel.recording import _state
+from signal_panel.tracking import blinker as blinker_signals
+from signal_panel.tracking.rows import state as _state
 from tests.testapp.models import Author
 
 # Module-level signals: an anonymous one is named by its dotted path, a named one by its name.

@@ -23,7 +23,7 @@ django.setup()
 
 from django.dispatch import Signal
 from signal_panel import record_signals, registry
-from signal_panel.instrumentation import blinker_signals
+from signal_panel.tracking import blinker as blinker_signals
 
 placed = Signal()
 

@@ -133,16 +133,15 @@ def test_receivers_of_other_models_are_not_listed() -> None:
     assert bypasses(recording) == []
 
 
-def test_receivers_for_every_sender_are_listed() -> None:
+def test_receivers_for_every_sender_are_not_bypassed() -> None:
+    """A receiver connected for any sender is not tied to the model a bulk operation writes."""
     post_save.connect(audit_everything, weak=False)
     try:
         with record_signals() as recording:
             Tag.objects.bulk_create([Tag(name="a")])
     finally:
         post_save.disconnect(audit_everything)
-    [problem] = bypasses(recording)
-    assert problem.details["receivers"] == ["tests.test_diagnostics_bulk.audit_everything"]
-    assert problem.details["signals"] == ["post_save"]
+    assert bypasses(recording) == []
 
 
 def test_many_to_many_add_writes_its_through_rows_without_a_problem() -> None:

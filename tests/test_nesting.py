@@ -269,11 +269,9 @@ def test_a_thread_a_receiver_waits_for_nests_under_it() -> None:
     assert tree(recording) == [(0, "'top'", None), (1, "'w'", "receiver")]
 
 
-def test_a_thread_that_outlives_its_receiver_nests_under_what_runs_when_it_sends() -> None:
-    """The documented limit of the cursor used where no event loop runs: a context copied
-    explicitly by a sync receiver and used after that receiver returned no longer knows which
-    receiver it came from. Its sends nest under the call the recording's thread runs at the time
-    they are made (here ``waits``), or at the top when none runs."""
+def test_a_thread_that_outlives_its_receiver_nests_under_that_receiver() -> None:
+    """A context copied by a sync receiver names that receiver's call: a thread that runs in it
+    nests its sends there, even while another receiver runs in the recording's thread."""
     import contextvars
 
     workers: list[threading.Thread] = []
@@ -309,11 +307,11 @@ def test_a_thread_that_outlives_its_receiver_nests_under_what_runs_when_it_sends
         (0, "'top'", None),
         (1, "'middle'", "sends_inner"),
         (0, "'waiting'", None),
-        (1, "'late'", "waits"),
+        (2, "'late'", "starts_thread"),
     ]
 
 
-def test_a_thread_sending_after_its_receiver_returned_nests_at_the_top() -> None:
+def test_a_thread_sending_after_its_receiver_returned_nests_under_it() -> None:
     import contextvars
 
     workers: list[threading.Thread] = []
@@ -333,4 +331,4 @@ def test_a_thread_sending_after_its_receiver_returned_nests_at_the_top() -> None
         outer.send(sender="top")
         go.set()
         workers[0].join()
-    assert tree(recording) == [(0, "'top'", None), (0, "'late'", None)]
+    assert tree(recording) == [(0, "'top'", None), (1, "'late'", "starts_thread")]

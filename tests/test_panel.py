@@ -206,7 +206,7 @@ async def test_async_view_nests_the_receivers_send(panels: None, receivers: None
 @pytest.mark.django_db(transaction=True)
 async def test_asgi_recording_stops_with_the_request(panels: None, receivers: None) -> None:
     await AsyncClient().get("/async-library/")
-    from signal_panel import recording
+    from signal_panel import tracking as recording
 
     assert not recording.is_recording_anywhere()
 

@@ -203,7 +203,7 @@ def test_the_recording_stops_with_the_test(project: pytest.Pytester) -> None:
     result = _run(
         project,
         """
-from signal_panel.recording import is_recording_anywhere
+from signal_panel.tracking import is_recording_anywhere
 
 
 def test_records(signal_recording):

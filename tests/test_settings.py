@@ -25,7 +25,15 @@ def test_defaults_are_valid() -> None:
         ({"MAX_CALLS": "many"}, "SIGNAL_PANEL['MAX_CALLS'] must be int, not str ('many')."),
         ({"MAX_CALLS": True}, "SIGNAL_PANEL['MAX_CALLS'] must be int, not bool (True)."),
         ({"MAX_CALLS": 0}, "SIGNAL_PANEL['MAX_CALLS'] must be at least 1, not 0."),
-        ({"SLOW_RECEIVER_MS": -1}, "SIGNAL_PANEL['SLOW_RECEIVER_MS'] must not be negative"),
+        ({"SLOW_RECEIVER_MS": -1}, "SIGNAL_PANEL['SLOW_RECEIVER_MS'] must be a finite number"),
+        (
+            {"SLOW_RECEIVER_MS": float("inf")},
+            "SIGNAL_PANEL['SLOW_RECEIVER_MS'] must be a finite number",
+        ),
+        (
+            {"SLOW_RECEIVER_MS": float("nan")},
+            "SIGNAL_PANEL['SLOW_RECEIVER_MS'] must be a finite number",
+        ),
         ({"SECRET_PATTERN": "("}, "SIGNAL_PANEL['SECRET_PATTERN'] is not a valid regex"),
         ({"IGNORE_SIGNALS": [1]}, "SIGNAL_PANEL['IGNORE_SIGNALS'] must list dotted signal names"),
         ({"CAPTURE_CALLSITE": "yes"}, "SIGNAL_PANEL['CAPTURE_CALLSITE'] must be bool, not str"),

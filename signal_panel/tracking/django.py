@@ -1,19 +1,20 @@
-"""Instrumentation of ``django.dispatch.Signal``.
+"""Tracking of ``django.dispatch.Signal``.
 
-``send``, ``send_robust``, ``asend`` and ``asend_robust`` are mirrored here with two additions:
-each receiver call is timed and recorded, and the recorder's context state names the receiver
-while it runs (so sends it makes nest under it). Everything the caller can see is Django's: the
-receivers come from ``Signal._live_receivers``, errors are logged by ``Signal._log_robust_failure``,
-async receivers run through Django's own parallel runner, and the original receiver objects are
-returned in the original order.
+``send``, ``send_robust``, ``asend`` and ``asend_robust`` are Django's, line for line, with two
+additions: each receiver call is written as a row (:mod:`.rows`), and the context state names the
+call while the receiver runs, so the sends it makes nest under it. Everything the caller sees is
+Django's: the same checks in the same order (a sender is hashed only where Django hashes it), the
+receivers from ``Signal._live_receivers``, errors logged by ``Signal._log_robust_failure``, async
+receivers run by Django's own parallel runner, the original receivers returned in order. The
+recorded ``send`` calls each receiver from its own frame, as Django's does, so a recursion of
+sends reaches the same depth as without recording.
 
-Switching: the recorded methods are installed on the class only while some recording is active
-somewhere in the process (see ``recording.register_switch``); when nothing records, ``Signal.send``
-*is* Django's function, so an idle process pays nothing. While the methods are installed, a context
-with no recording of its own goes straight to Django's function.
+Switching: the recorded methods are on the class only while some recording is active in the
+process (:mod:`signal_panel.tracking`); when nothing records, ``Signal.send`` *is* Django's
+function. While they are on, a context that records nothing goes straight to Django's function.
 
 ``connect``, ``disconnect`` and ``__init__`` are wrapped for good at install(), to learn where
-receivers were connected and where signals were defined; those run at start-up, not per request.
+receivers were connected and signals defined; they run at start-up, not per request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
+import types
 import weakref
 from collections.abc import Awaitable, Callable, Generator
 from inspect import iscoroutinefunction
@@ -29,20 +31,22 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal, dispatcher
 
-from signal_panel import _describe, _hotpath, recording, registry
-from signal_panel._context import State, _state
-from signal_panel.instrumentation._switch import MethodSwitch
+from signal_panel import naming, registry
+from signal_panel.tracking import rows
+from signal_panel.tracking.rows import State
+from signal_panel.tracking.switch import MethodSwitch
 
-__all__ = ["install", "receiver_entries"]
+__all__ = ["install", "methods", "receiver_entries"]
 
 _MARK = "__signal_panel__"
-_SEND_METHODS = ("send", "send_robust", "asend", "asend_robust")
-# What each method was when recording was last switched on: Django's function, or another
-# library's patch installed after ours, which we then wrap rather than replace.
-_methods: MethodSwitch[str] = MethodSwitch()
-_baseline = _methods.baseline
+#: The recorded send methods and what they replace.
+methods: MethodSwitch[str] = MethodSwitch()
+_baseline = methods.baseline
+_state = rows.state
+_get_state = _state.get
+_NO_RECEIVERS = dispatcher.NO_RECEIVERS
 
-#: ``recording.SendKind`` constants by ``(robust, is_async)``.
+#: ``(library, robust, is_async)`` of each method.
 _KIND: dict[tuple[bool, bool], tuple[str, bool, bool]] = {
     (robust, is_async): ("django", robust, is_async)
     for robust in (False, True)
@@ -97,47 +101,67 @@ def receiver_entries(signal: Signal) -> list[tuple[Any, Any, bool, bool]]:
 # -- recorded dispatch -------------------------------------------------------------------------
 
 
-def _run_sync(
-    signal: Signal,
-    sender: Any,
-    named: dict[str, Any],
-    receivers: list[Any],
-    robust: bool,
-    state: State,
-    sends: list[int | None],
-) -> list[tuple[Any, Any]]:
-    """Django's sync receiver loop, each call recorded."""
-    if len(state) == 1 and sends[0] is not None and "signal" not in named:
-        rec, position = state[0]
-        return _hotpath.run_sync_one(
-            signal, sender, named, receivers, robust, rec, sends[0], position, False
-        )
-    responses = []
-    for receiver in receivers:
-        call_state, calls = recording.begin_call(state, sends, receiver, False)
-        token = _state.set(call_state)
+def _make_send(robust: bool) -> Callable[..., Any]:
+    """The recorded ``send`` (``robust=False``) or ``send_robust``: one function body for both."""
+    name = "send_robust" if robust else "send"
+    kind = _KIND[robust, False]
+    baseline = _baseline
+    get_state = _get_state
+    set_state = _state.set
+    reset_state = _state.reset
+    begin_call = rows.begin_call
+    end_call = rows.end_call
+
+    def send(self: Signal, sender: Any, **named: Any) -> Any:
+        current = get_state()
+        if not current or (
+            len(current) == 1 and (id(self) in current[0][0].ignored or not current[0][0].active)
+        ):
+            return baseline[name](self, sender, **named)
+        # Django's own checks, in its order: the sender is hashed only when there are receivers.
+        if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
+            rows.quiet_send(current, self, sender, named, kind)
+            return []
+        responses: list[tuple[Any, Any]] = []
+        sync_receivers, async_receivers = self._live_receivers(sender)
+        if not sync_receivers and not async_receivers:
+            rows.quiet_send(current, self, sender, named, kind)
+            return responses
+        sends = rows.open_send(current, self, sender, named, kind)
         try:
-            response = receiver(signal=signal, sender=sender, **named)
-        except Exception as err:
-            _state.reset(token)
-            recording.end_call(calls, state, err, robust)
-            if not robust:
-                raise
-            signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
-            responses.append((receiver, err))
-            continue
-        except BaseException as err:
-            _state.reset(token)
-            recording.end_call(calls, state, err, False)
-            raise
-        _state.reset(token)
-        recording.end_call(calls, state, None, False)
-        responses.append((receiver, response))
-    return responses
+            for receiver in sync_receivers:
+                started = begin_call(current, sends, receiver, False) if sends else None
+                token = set_state(started[0]) if started is not None else None
+                try:
+                    response = receiver(signal=self, sender=sender, **named)
+                except BaseException as err:
+                    swallowed = robust and issubclass(type(err), Exception)
+                    if started is not None:
+                        reset_state(token)  # type: ignore[arg-type]
+                        end_call(current, started[1], err, swallowed)
+                    if not swallowed:
+                        raise
+                    self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+                    responses.append((receiver, err))
+                    continue
+                if started is not None:
+                    reset_state(token)  # type: ignore[arg-type]
+                    end_call(current, started[1], None, False)
+                responses.append((receiver, response))
+            if async_receivers:
+                responses.extend(
+                    _async_from_sync(self, sender, named, async_receivers, robust, current, sends)
+                )
+        finally:
+            if sends:
+                rows.close_send_in(current, sends)
+        return responses
+
+    return send
 
 
 class _RecordedAwaitable:
-    """Awaits an async receiver's coroutine step by step, naming its call in the context state
+    """Awaits an async receiver's awaitable step by step, naming its call in the context state
     during each step only.
 
     Setting the state once for the whole await would leak it to sibling receivers that share the
@@ -145,23 +169,24 @@ class _RecordedAwaitable:
     back. Per step, the value is always put back before another task can run.
     """
 
-    __slots__ = ("_coro", "_robust", "_start", "_state")
+    __slots__ = ("_coro", "_current", "_robust", "_start")
 
     def __init__(
         self,
         coro: Any,
-        start: Callable[[], tuple[State, list[int | None]]],
-        state: State,
+        start: Callable[[], tuple[State, list[Any]] | None],
+        current: State,
         robust: bool,
     ):
         self._coro = coro
         self._start = start
-        self._state = state
+        self._current = current
         self._robust = robust
 
     def __await__(self) -> Generator[Any, Any, Any]:
-        coro, state = self._coro, self._state
-        call_state, calls = self._start()
+        coro, current = self._coro, self._current
+        started = self._start()
+        call_state = started[0] if started is not None else current
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:
@@ -174,11 +199,14 @@ class _RecordedAwaitable:
                     yielded = coro.throw(error)
             except StopIteration as stop:
                 _state.reset(token)
-                recording.end_call(calls, state, None, False)
+                if started is not None:
+                    rows.end_call(current, started[1], None, False)
                 return stop.value
             except BaseException as err:
                 _state.reset(token)
-                recording.end_call(calls, state, err, self._robust and isinstance(err, Exception))
+                if started is not None:
+                    swallowed = self._robust and issubclass(type(err), Exception)
+                    rows.end_call(current, started[1], err, swallowed)
                 raise
             _state.reset(token)
             try:
@@ -190,28 +218,42 @@ class _RecordedAwaitable:
                 to_send, to_throw = None, err
 
 
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def stepped(awaitable: Any) -> Any:
+    """A coroutine :class:`_RecordedAwaitable` can step through: the receiver's own coroutine, or
+    one awaiting whatever else it returned (a Future, a Task, any awaitable), failing as
+    ``await`` does if it is not awaitable."""
+    if type(awaitable) is types.CoroutineType:
+        return awaitable
+    return _await(awaitable)
+
+
 def _async_call(
     signal: Signal,
     sender: Any,
     named: dict[str, Any],
     receiver: Any,
     robust: bool,
-    state: State,
-    sends: list[int | None],
+    current: State,
+    sends: list[Any] | None,
 ) -> Any:
     """Call an async receiver as Django does, returning an awaitable that records the call."""
 
-    def start() -> tuple[State, list[int | None]]:
-        return recording.begin_call(state, sends, receiver, True)
+    def start() -> tuple[State, list[Any]] | None:
+        return rows.begin_call(current, sends, receiver, True) if sends else None
 
     try:
-        coro = receiver(signal=signal, sender=sender, **named)
+        awaitable = receiver(signal=signal, sender=sender, **named)
     except BaseException as err:
-        # The receiver failed before returning a coroutine: record that as its call.
-        _call_state, calls = start()
-        recording.end_call(calls, state, err, robust and isinstance(err, Exception))
+        # The receiver failed before returning an awaitable: record that as its call.
+        started = start()
+        if started is not None:
+            rows.end_call(current, started[1], err, robust and issubclass(type(err), Exception))
         raise
-    return _RecordedAwaitable(coro, start, state, robust)
+    return _RecordedAwaitable(stepped(awaitable), start, current, robust)
 
 
 def _async_group(
@@ -220,18 +262,18 @@ def _async_group(
     named: dict[str, Any],
     receivers: list[Any],
     robust: bool,
-    state: State,
-    sends: list[int | None],
+    current: State,
+    sends: list[Any] | None,
 ) -> Awaitable[list[Any]]:
     """The async receivers run concurrently, as Django runs them."""
     if not robust:
         return _parallel(
-            *(_async_call(signal, sender, named, r, False, state, sends) for r in receivers)
+            *(_async_call(signal, sender, named, r, False, current, sends) for r in receivers)
         )
 
     async def asend_and_wrap_exception(receiver: Any) -> Any:
         try:
-            response = await _async_call(signal, sender, named, receiver, True, state, sends)
+            response = await _async_call(signal, sender, named, receiver, True, current, sends)
         except Exception as err:
             signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
             return err
@@ -240,66 +282,79 @@ def _async_group(
     return _parallel(*(asend_and_wrap_exception(r) for r in receivers))
 
 
-_NO_RECEIVERS = dispatcher.NO_RECEIVERS
-
-
-def _send_general(
-    signal: Signal, sender: Any, named: dict[str, Any], robust: bool, state: State
-) -> Any:
-    """``send()``/``send_robust()`` recorded into every active recording (or a full one)."""
-    sends = recording.begin_send(state, signal, sender, named, _KIND[robust, False])
-    if sends is None:
-        return _baseline["send_robust" if robust else "send"](signal, sender, **named)
-    try:
-        # Django's fast path, in the same order, so the sender cache is touched the same way.
-        if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-            return []
-        sync_receivers, async_receivers = signal._live_receivers(sender)
-        responses = _run_sync(signal, sender, named, sync_receivers, robust, state, sends)
-        if async_receivers:
-            responses.extend(
-                _async_from_sync(signal, sender, named, async_receivers, robust, state, sends)
-            )
-        return responses
-    finally:
-        recording.end_send(sends, state)
-
-
 def _async_from_sync(
     signal: Signal,
     sender: Any,
     named: dict[str, Any],
     receivers: list[Any],
     robust: bool,
-    state: State,
-    sends: list[int | None],
+    current: State,
+    sends: list[Any] | None,
 ) -> Any:
     """Async receivers of a sync send, run as Django runs them: one ``async_to_sync`` call."""
 
     async def asend() -> Any:
-        responses = await _async_group(signal, sender, named, receivers, robust, state, sends)
+        responses = await _async_group(signal, sender, named, receivers, robust, current, sends)
         return zip(receivers, responses, strict=False)
 
     return async_to_sync(asend)()
 
 
-async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
-    state = _state.get()
-    sends = (
-        recording.begin_send(state, signal, sender, named, _KIND[robust, True]) if state else None
-    )
-    if sends is None:
-        return await _baseline["asend_robust" if robust else "asend"](signal, sender, **named)
-    try:
-        if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-            return []
-        sync_receivers, async_receivers = signal._live_receivers(sender)
+def _run_sync(
+    signal: Signal,
+    sender: Any,
+    named: dict[str, Any],
+    receivers: list[Any],
+    robust: bool,
+    current: State,
+    sends: list[Any] | None,
+) -> list[tuple[Any, Any]]:
+    """The sync group of ``asend``/``asend_robust`` (run in a worker thread), each call recorded."""
+    responses = []
+    for receiver in receivers:
+        started = rows.begin_call(current, sends, receiver, False) if sends else None
+        token = _state.set(started[0]) if started is not None else None
+        try:
+            response = receiver(signal=signal, sender=sender, **named)
+        except BaseException as err:
+            swallowed = robust and issubclass(type(err), Exception)
+            if started is not None:
+                _state.reset(token)  # type: ignore[arg-type]
+                rows.end_call(current, started[1], err, swallowed)
+            if not swallowed:
+                raise
+            signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
+            responses.append((receiver, err))
+            continue
+        if started is not None:
+            _state.reset(token)  # type: ignore[arg-type]
+            rows.end_call(current, started[1], None, False)
+        responses.append((receiver, response))
+    return responses
 
+
+async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
+    current = _get_state()
+    if not current:
+        return await _baseline["asend_robust" if robust else "asend"](signal, sender, **named)
+    kind = _KIND[robust, True]
+    if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
+        rows.quiet_send(current, signal, sender, named, kind)
+        return []
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    if not sync_receivers and not async_receivers:
+        rows.quiet_send(current, signal, sender, named, kind)
+    sends = (
+        rows.open_send(current, signal, sender, named, kind)
+        if sync_receivers or async_receivers
+        else None
+    )
+    try:
         if sync_receivers:
 
             @sync_to_async
             def sync_send() -> list[tuple[Any, Any]]:
-                return _run_sync(signal, sender, named, sync_receivers, robust, state, sends)
+                return _run_sync(signal, sender, named, sync_receivers, robust, current, sends)
 
         else:
 
@@ -308,42 +363,38 @@ async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: boo
 
         responses, async_responses = await _sync_then_async(
             sync_send(),
-            lambda: _async_group(signal, sender, named, async_receivers, robust, state, sends),
+            lambda: _async_group(signal, sender, named, async_receivers, robust, current, sends),
         )
         responses.extend(zip(async_receivers, async_responses, strict=False))
         return responses
     finally:
-        recording.end_send(sends, state)
+        if sends:
+            rows.close_send_in(current, sends)
 
 
 def _make_recorded() -> dict[str, Any]:
-    django_send = Signal.__dict__["send"]
-    django_send_robust = Signal.__dict__["send_robust"]
-    django_asend = Signal.__dict__["asend"]
-    django_asend_robust = Signal.__dict__["asend_robust"]
+    django = {name: Signal.__dict__[name] for name in ("send", "send_robust", "asend")}
+    django["asend_robust"] = Signal.__dict__["asend_robust"]
+    send = functools.wraps(django["send"])(_make_send(False))
+    send_robust = functools.wraps(django["send_robust"])(_make_send(True))
 
-    make_send = _hotpath.make_send
-    shared = (_baseline, _send_general, _async_from_sync)
-    send = make_send(False, django_send, *shared, _KIND[False, False])
-    send_robust = make_send(True, django_send_robust, *shared, _KIND[True, False])
-
-    @functools.wraps(django_asend)
+    @functools.wraps(django["asend"])
     async def asend(self: Signal, sender: Any, **named: Any) -> Any:
         return await _asend(self, sender, named, False)
 
-    @functools.wraps(django_asend_robust)
+    @functools.wraps(django["asend_robust"])
     async def asend_robust(self: Signal, sender: Any, **named: Any) -> Any:
         return await _asend(self, sender, named, True)
 
-    methods = {
+    recorded = {
         "send": send,
         "send_robust": send_robust,
         "asend": asend,
         "asend_robust": asend_robust,
     }
-    for method in methods.values():
+    for method in recorded.values():
         setattr(method, _MARK, True)
-    return methods
+    return recorded
 
 
 # -- connect / disconnect / __init__ ----------------------------------------------------------
@@ -368,16 +419,10 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
     return (make_id(receiver), make_id(sender))
 
 
-def _callsite_text() -> str:
-    callsite = _hotpath.find_callsite()
-    return _describe.format_callsite(*callsite) if callsite else "?"
-
-
 def _note_event(action: str, signal: object, receiver: object) -> None:
-    state = _state.get()
-    if state:
-        name = _describe.describe_receiver(receiver).name if receiver is not None else "?"
-        recording.note_connection(state, action, signal, name, _callsite_text())
+    if _get_state():
+        name = naming.receiver_info(receiver).name if receiver is not None else "?"
+        rows.note_connection(action, signal, name, naming.callsite_text())
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -386,7 +431,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, *args, **kwargs)
         try:
             receiver, sender, weak, dispatch_uid = _connect_args(*args, **kwargs)
-            location = _callsite_text()
+            location = naming.callsite_text()
             registry.note_connect(
                 self,
                 receiver,
@@ -394,6 +439,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
                 weak,
                 dispatch_uid,
                 location.split(" in ", 1)[0],
+                sender=sender,
             )
             _note_event("connect", self, receiver)
         except Exception:
@@ -436,39 +482,37 @@ def _wrap_init(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
-    rows = []
+    listed = []
     for lookup_key, receiver, weak, is_async in receiver_entries(signal):
         connection = registry.connection_for(signal, lookup_key)
         if receiver is None:
             name, definition = (
                 (connection.receiver_name, connection.definition)
                 if connection
-                else (
-                    "<collected>",
-                    "?",
-                )
+                else ("<collected>", "?")
             )
         else:
-            info = _describe.describe_receiver(receiver)
+            info = naming.receiver_info(receiver)
             name, definition = info.name, info.location
             if not is_async:
                 is_async = iscoroutinefunction(receiver)
         sender_id = (
             lookup_key[1] if isinstance(lookup_key, tuple) and len(lookup_key) == 2 else None
         )
-        rows.append(
+        listed.append(
             {
                 "receiver": name,
                 "definition": definition,
                 "connected_at": connection.location if connection else None,
                 "dispatch_uid": connection.dispatch_uid if connection else None,
                 "sender_filter": sender_id != dispatcher.NONE_ID,
+                "sender": connection.sender if connection else "",
                 "weak": weak,
                 "is_async": is_async,
                 "dead": receiver is None,
             }
         )
-    return rows
+    return listed
 
 
 def install() -> None:
@@ -478,11 +522,10 @@ def install() -> None:
     if getattr(Signal.__dict__.get("connect"), _MARK, False):
         return
     for name, method in _make_recorded().items():
-        _methods.add(name, Signal, name, method)
+        methods.add(name, Signal, name, method)
     Signal.connect = _wrap_connect(Signal.__dict__["connect"])  # type: ignore[method-assign]
     Signal.disconnect = _wrap_disconnect(Signal.__dict__["disconnect"])  # type: ignore[method-assign]
     Signal.__init__ = _wrap_init(Signal.__dict__["__init__"])  # type: ignore[method-assign]
     registry.register_library(
         registry.Library(name="django", signal_types=(Signal,), list_receivers=_list_receivers)
     )
-    recording.register_switch(_methods.on, _methods.off)

@@ -1,7 +1,7 @@
 """Instrumentation of ``blinker.Signal``.
 
 ``send`` and ``send_async`` are mirrored here with the same two additions as Django's dispatcher
-(see ``django_signals``): each receiver call is timed and recorded, and the recorder's context state
+(see :mod:`.django`): each receiver call is timed and recorded, and the recorder's context state
 names the receiver while it runs, so the sends it makes (Django's or blinker's) nest under it.
 Everything the caller can see is blinker's: receivers come from ``Signal.receivers_for`` (which
 also prunes dead weak receivers), a muted signal calls nothing, coroutine receivers go through the
@@ -9,7 +9,7 @@ caller's ``_async_wrapper`` and plain ones through ``_sync_wrapper``, the same `
 raised when a wrapper is missing, and the original receivers are returned in blinker's order.
 
 Switching: the recorded methods are on the class only while some recording is active in the
-process (``recording.register_switch``); a context with no recording of its own, or a muted
+process (:mod:`signal_panel.tracking`); a context with no recording of its own, or a muted
 signal, goes straight to blinker's function.
 
 ``connect``, ``disconnect`` and ``__init__`` are wrapped for good at install(), to learn where
@@ -27,35 +27,32 @@ import sys
 import threading
 import types
 import weakref
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
 from inspect import iscoroutinefunction
 from typing import Any
 
-from signal_panel import _describe, _hotpath, recording, registry
-from signal_panel._context import (
-    State,
-    _state,
-)
-from signal_panel.instrumentation._switch import MethodSwitch
-from signal_panel.instrumentation.django_signals import _RecordedAwaitable
+from signal_panel import naming, registry
+from signal_panel.tracking import rows
+from signal_panel.tracking.django import _RecordedAwaitable, stepped
+from signal_panel.tracking.rows import State
+from signal_panel.tracking.switch import MethodSwitch
 
 try:
     import blinker
     from blinker import Namespace, Signal
-except ImportError:  # blinker is optional at run time.
-    #: Whether blinker is importable, and therefore instrumented and listed in the registry.
+except ImportError:  # blinker cannot be imported: Django's signals are still recorded.
+    #: Whether blinker is importable, and therefore tracked and listed in the registry.
     AVAILABLE = False
 else:
     AVAILABLE = True
 
-__all__ = ["AVAILABLE", "install"]
+__all__ = ["AVAILABLE", "install", "methods"]
 
 _MARK = "__signal_panel__"
-_SEND_METHODS = ("send", "send_async")
-# What each method was when recording was last switched on: blinker's function, or another
-# library's patch installed after ours, which we then wrap rather than replace.
-_methods: MethodSwitch[str] = MethodSwitch()
-_baseline = _methods.baseline
+#: The recorded send methods and what they replace.
+methods: MethodSwitch[str] = MethodSwitch()
+_baseline = methods.baseline
+_state = rows.state
 #: ``(library, robust, is_async)`` of ``send`` and ``send_async`` (blinker has no robust sends).
 _KIND_SEND = ("blinker", False, False)
 _KIND_SEND_ASYNC = ("blinker", False, True)
@@ -96,40 +93,26 @@ def _sender_ids(signal: Any, receiver_id: Hashable) -> set[Any] | None:
 # -- recorded dispatch -------------------------------------------------------------------------
 
 
-def _started(
-    call_state: State, calls: list[int | None]
-) -> Callable[[], tuple[State, list[int | None]]]:
-    return lambda: (call_state, calls)
-
-
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
-
-
-def _stepped(awaitable: Any) -> Any:
-    """A coroutine that ``_RecordedAwaitable`` can step through: the receiver's own coroutine, or
-    one awaiting whatever the receiver (or ``_sync_wrapper``) returned, failing as ``await`` does
-    if that is not awaitable."""
-    if type(awaitable) is types.CoroutineType:
-        return awaitable
-    return _await(awaitable)
-
-
 def _send(
     signal: Signal,
     sender: Any,
     async_wrapper: Any,
     kwargs: dict[str, Any],
-    state: State,
-    sends: list[int | None],
+    current: State,
 ) -> list[tuple[Callable[..., Any], Any]]:
-    """blinker's ``send`` loop, each call recorded."""
+    """blinker's ``send`` loop, each call recorded. The send's row is written when the first
+    receiver comes, so that the sender is touched only as blinker's ``receivers_for`` does."""
+    sends: list[Any] | None = None
+    opened = False
     try:
         results = []
         for receiver in signal.receivers_for(sender):
+            if not opened:
+                opened = True
+                sends = rows.open_send(current, signal, sender, kwargs, _KIND_SEND)
             is_async = iscoroutinefunction(receiver)
-            call_state, calls = recording.begin_call(state, sends, receiver, is_async)
-            token = _state.set(call_state)
+            started = rows.begin_call(current, sends, receiver, is_async) if sends else None
+            token = _state.set(started[0]) if started is not None else None
             try:
                 if is_async:
                     if async_wrapper is None:
@@ -138,15 +121,20 @@ def _send(
                 else:
                     result = receiver(sender, **kwargs)
             except BaseException as err:
-                _state.reset(token)
-                recording.end_call(calls, state, err, False)
+                if started is not None:
+                    _state.reset(token)  # type: ignore[arg-type]
+                    rows.end_call(current, started[1], err, False)
                 raise
-            _state.reset(token)
-            recording.end_call(calls, state, None, False)
+            if started is not None:
+                _state.reset(token)  # type: ignore[arg-type]
+                rows.end_call(current, started[1], None, False)
             results.append((receiver, result))
+        if not opened:
+            rows.quiet_send(current, signal, sender, kwargs, _KIND_SEND)
         return results
     finally:
-        recording.end_send(sends, state)
+        if sends:
+            rows.close_send_in(current, sends)
 
 
 async def _send_async(
@@ -154,19 +142,24 @@ async def _send_async(
     sender: Any,
     sync_wrapper: Any,
     kwargs: dict[str, Any],
-    state: State,
-    sends: list[int | None],
+    current: State,
 ) -> list[tuple[Callable[..., Any], Any]]:
     """blinker's ``send_async`` loop (receivers awaited one after another), each call recorded.
 
     The call is named in the context state while the receiver (or ``_sync_wrapper``) is called and
     during each step of the awaitable it returns, never while it is suspended.
     """
+    sends: list[Any] | None = None
+    opened = False
     try:
         results = []
         for receiver in signal.receivers_for(sender):
+            if not opened:
+                opened = True
+                sends = rows.open_send(current, signal, sender, kwargs, _KIND_SEND_ASYNC)
             is_async = iscoroutinefunction(receiver)
-            call_state, calls = recording.begin_call(state, sends, receiver, is_async)
+            started = rows.begin_call(current, sends, receiver, is_async) if sends else None
+            call_state = started[0] if started is not None else current
             token = _state.set(call_state)
             try:
                 if not is_async:
@@ -177,64 +170,63 @@ async def _send_async(
                     awaitable = receiver(sender, **kwargs)
             except BaseException as err:
                 _state.reset(token)
-                recording.end_call(calls, state, err, False)
+                if started is not None:
+                    rows.end_call(current, started[1], err, False)
                 raise
             _state.reset(token)
-            result = await _RecordedAwaitable(
-                _stepped(awaitable), _started(call_state, calls), state, False
-            )
+            result = await _RecordedAwaitable(stepped(awaitable), _given(started), current, False)
             results.append((receiver, result))
+        if not opened:
+            rows.quiet_send(current, signal, sender, kwargs, _KIND_SEND_ASYNC)
         return results
     finally:
-        recording.end_send(sends, state)
+        if sends:
+            rows.close_send_in(current, sends)
+
+
+def _given(started: tuple[State, list[Any]] | None) -> Any:
+    """The ``start`` of a :class:`_RecordedAwaitable` whose call was begun already."""
+    return lambda: started
+
+
+def _ignores(current: State, signal: Signal) -> bool:
+    """The one recording of the context ignores ``signal`` or has ended."""
+    if len(current) != 1:
+        return False
+    tape = current[0][0]
+    return id(signal) in tape.ignored or not tape.active
 
 
 def _make_recorded() -> dict[str, Any]:
     blinker_send = Signal.__dict__["send"]
     blinker_send_async = Signal.__dict__["send_async"]
-    record_one = _hotpath.record_blinker_send
 
     # The signatures are blinker's, so a wrong call fails with blinker's TypeError.
     @functools.wraps(blinker_send)
     def send(
         self: Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
     ) -> Any:
-        state = _state.get()
-        if len(state) == 1 and not self.is_muted:
-            # One recording: the hot path, unless it says the general path must run.
-            results = record_one(self, sender, _async_wrapper, kwargs, state[0], _KIND_SEND)
-            if results is not None:
-                return results
+        current = _state.get()
         # A muted signal calls nothing: there is nothing to record.
-        sends = (
-            recording.begin_send(state, self, sender, kwargs, _KIND_SEND)
-            if state and not self.is_muted
-            else None
-        )
-        if sends is None:
+        if not current or self.is_muted or _ignores(current, self):
             return _baseline["send"](self, sender, _async_wrapper=_async_wrapper, **kwargs)
-        return _send(self, sender, _async_wrapper, kwargs, state, sends)
+        return _send(self, sender, _async_wrapper, kwargs, current)
 
     @functools.wraps(blinker_send_async)
     async def send_async(
         self: Signal, sender: Any = None, /, *, _sync_wrapper: Any = None, **kwargs: Any
     ) -> Any:
-        state = _state.get()
-        sends = (
-            recording.begin_send(state, self, sender, kwargs, _KIND_SEND_ASYNC)
-            if state and not self.is_muted
-            else None
-        )
-        if sends is None:
+        current = _state.get()
+        if not current or self.is_muted or _ignores(current, self):
             return await _baseline["send_async"](
                 self, sender, _sync_wrapper=_sync_wrapper, **kwargs
             )
-        return await _send_async(self, sender, _sync_wrapper, kwargs, state, sends)
+        return await _send_async(self, sender, _sync_wrapper, kwargs, current)
 
-    methods = {"send": send, "send_async": send_async}
-    for method in methods.values():
+    recorded = {"send": send, "send_async": send_async}
+    for method in recorded.values():
         setattr(method, _MARK, True)
-    return methods
+    return recorded
 
 
 # -- connect / disconnect / __init__ ----------------------------------------------------------
@@ -249,21 +241,16 @@ def _disconnect_args(receiver: Any, sender: Any = None) -> Any:
 
 
 def _is_live(entry: object) -> bool:
-    if isinstance(entry, weakref.ref):
+    if isinstance(entry, naming._weak):
         return entry() is not None
     return entry is not None
 
 
-def _callsite_text() -> str:
-    callsite = _hotpath.find_callsite()
-    return _describe.format_callsite(*callsite) if callsite else "?"
-
-
 def _note_event(action: str, signal: object, receiver: object) -> None:
-    state = _state.get()
-    if state:
-        name = _describe.describe_receiver(receiver).name
-        recording.note_connection(state, action, signal, name, _callsite_text())
+    if _state.get():
+        rows.note_connection(
+            action, signal, naming.receiver_info(receiver).name, naming.callsite_text()
+        )
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -283,7 +270,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             if fresh:
                 registry.note_disconnect(self, receiver_id)
-            location = _callsite_text()
+            location = naming.callsite_text()
             registry.note_connect(
                 self, receiver, receiver_id, weak, None, location.split(" in ", 1)[0]
             )
@@ -377,11 +364,11 @@ def _sender_text(signal: Signal, sender_ids: set[Any]) -> str:
     labels = []
     for sender_id in sender_ids:
         ref = weak_senders.get(sender_id) if isinstance(weak_senders, dict) else None
-        sender = ref() if isinstance(ref, weakref.ref) else None
+        sender = ref() if isinstance(ref, naming._weak) else None
         if sender is not None:
-            labels.append(_describe.sender_label(sender, 80))
+            labels.append(naming.sender_label(sender) or "?")
         elif isinstance(sender_id, str):
-            labels.append(_describe.summarize(sender_id, 80))
+            labels.append(naming.describe(sender_id, 80))
         else:
             labels.append("?")
     return ", ".join(sorted(labels))
@@ -393,7 +380,7 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
         senders = _sender_ids(signal, receiver_id)
         if senders is not None and not senders:
             continue  # disconnected from each of its senders: never called
-        weak = isinstance(entry, weakref.ref)
+        weak = isinstance(entry, naming._weak)
         receiver = entry() if weak else entry
         connection = registry.connection_for(signal, receiver_id)
         if receiver is None:
@@ -404,7 +391,7 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
             )
             is_async = False
         else:
-            info = _describe.describe_receiver(receiver)
+            info = naming.receiver_info(receiver)
             name, definition = info.name, info.location
             is_async = iscoroutinefunction(receiver)
         limited = senders is not None and _ANY_ID not in senders
@@ -443,7 +430,7 @@ def _scan_namespaces() -> list[tuple[str, Namespace]]:
             for attr, value in items:
                 # type(), not isinstance(): isinstance() would evaluate lazy objects.
                 if issubclass(type(value), Namespace):
-                    _namespaces[f"{module_name}.{attr}"] = weakref.ref(value)
+                    _namespaces[f"{module_name}.{attr}"] = naming._weak(value)
         found = [(label, ref()) for label, ref in _namespaces.items()]
     return [(label, namespace) for label, namespace in found if namespace is not None]
 
@@ -472,7 +459,7 @@ def install() -> None:
         return
     _META_CODES = _meta_signal_codes()
     for name, method in _make_recorded().items():
-        _methods.add(name, Signal, name, method)
+        methods.add(name, Signal, name, method)
     Signal.connect = _wrap_connect(Signal.__dict__["connect"])  # type: ignore[method-assign]
     Signal.disconnect = _wrap_disconnect(Signal.__dict__["disconnect"])  # type: ignore[method-assign]
     Signal.__init__ = _wrap_init(Signal.__dict__["__init__"])  # type: ignore[method-assign]
@@ -484,4 +471,3 @@ def install() -> None:
             named_signals=_named_signals,
         )
     )
-    recording.register_switch(_methods.on, _methods.off)

@@ -1,6 +1,6 @@
 """Instrumentation of the database side of receivers: queries, bulk operations, ``on_commit``.
 
-While some recording is active in the process (``recording.register_switch``), five methods are
+While some recording is active in the process (:mod:`signal_panel.tracking`), five methods are
 replaced on Django's classes; when the last recording ends Django's own functions are put back, so
 an idle process runs Django's code untouched. Each replacement calls Django's function with the
 same arguments and returns what it returns:
@@ -13,7 +13,9 @@ same arguments and returns what it returns:
 - ``BaseDatabaseWrapper.on_commit``: counts the callbacks a receiver call registers.
 - ``QuerySet.update``, ``bulk_create`` and ``bulk_update`` (and their ``a*`` twins, which only note
   where they were awaited): after Django's method returns, when the model has ``pre_save`` or
-  ``post_save`` receivers, a ``bypassed_receivers`` event is added to each recording.
+  ``post_save`` receivers connected for that model (or one of its parents), a
+  ``bypassed_receivers`` event is added to each recording. Receivers connected for any sender are
+  not named: nothing ties them to this model.
 
 Nothing here runs a query: the receivers of a model are read from ``Signal.receivers``.
 """
@@ -33,15 +35,17 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet, signals
 from django.db.models.base import ModelBase
 from django.db.models.deletion import Collector
-from django.dispatch import dispatcher
+from django.dispatch import Signal, dispatcher
 
-from signal_panel import _describe, _hotpath, recording
-from signal_panel._context import State, _state, current
-from signal_panel.instrumentation._switch import MethodSwitch
-from signal_panel.instrumentation.django_signals import receiver_entries
-from signal_panel.recording import Recording
+from signal_panel import naming
+from signal_panel.tracking import rows
+from signal_panel.tracking.django import receiver_entries
+from signal_panel.tracking.rows import State, Tape
+from signal_panel.tracking.switch import MethodSwitch
 
-__all__ = ["install"]
+__all__ = ["install", "methods"]
+
+_state = rows.state
 
 _perf_ns = time.perf_counter_ns
 _MARK = "__signal_panel__"
@@ -52,8 +56,8 @@ MAX_SHAPES = 200
 
 # (class, attribute) -> the replacement, and what the attribute was when recording was last
 # switched on (Django's function, or another library's patch, which we then wrap).
-_methods: MethodSwitch[tuple[type, str]] = MethodSwitch()
-_baseline = _methods.baseline
+methods: MethodSwitch[tuple[type, str]] = MethodSwitch()
+_baseline = methods.baseline
 
 _EXECUTE = (CursorWrapper, "_execute_with_wrappers")
 _ON_COMMIT = (BaseDatabaseWrapper, "on_commit")
@@ -78,8 +82,8 @@ _awaited_at: ContextVar[str | None] = ContextVar("signal_panel_awaited_at", defa
 def _execute_with_wrappers(
     self: CursorWrapper, sql: Any, params: Any, many: bool, executor: Any
 ) -> Any:
-    for _recording, position in _state.get():
-        if current(position) is not None:
+    for _tape, call in _state.get():
+        if call is not None:
             wrappers = self.db.execute_wrappers
             # A query run from inside another query's wrappers already passes through ours.
             if _record_query not in wrappers:
@@ -105,10 +109,9 @@ def _record_query(
         elapsed = _perf_ns() - start
         # The SQL text with its parameters left out (Django keeps them apart) is its shape.
         shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
-        for recording, position in _state.get():
-            call = current(position)
+        for _tape, call in _state.get():
             if call is not None:
-                work = recording.database_work(call)
+                work = rows.database_work(call)
                 work.queries += 1
                 work.query_ns += elapsed
                 shapes = work.query_shapes
@@ -125,10 +128,9 @@ def _record_query(
 
 def _on_commit(self: BaseDatabaseWrapper, func: Any, *args: Any, **kwargs: Any) -> Any:
     if callable(func):
-        for recording, position in _state.get():
-            call = current(position)
+        for _tape, call in _state.get():
             if call is not None:
-                recording.database_work(call).on_commit += 1
+                rows.database_work(call).on_commit += 1
     return _baseline[_ON_COMMIT](self, func, *args, **kwargs)
 
 
@@ -170,7 +172,7 @@ def _make_async(name: str) -> Callable[..., Any]:
     async def awaited(self: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
         if not _state.get():
             return await _baseline[key](self, *args, **kwargs)
-        token = _awaited_at.set(_callsite())
+        token = _awaited_at.set(naming.callsite_text())
         try:
             return await _baseline[key](self, *args, **kwargs)
         finally:
@@ -179,27 +181,28 @@ def _make_async(name: str) -> Callable[..., Any]:
     return awaited
 
 
-def _callsite() -> str:
-    found = _hotpath.find_callsite()
-    return _describe.format_callsite(*found) if found is not None else ""
-
-
-def _save_receivers(model: type) -> list[tuple[str, str]]:
-    """``(signal, receiver name)`` of the live ``pre_save``/``post_save`` receivers that a save of
-    ``model`` would call, in Django's order, read from ``Signal.receivers`` (no side effects)."""
-    model_id = dispatcher._make_id(model)  # type: ignore[attr-defined]
-    found: list[tuple[str, str]] = []
-    for signal_name, signal in (("pre_save", signals.pre_save), ("post_save", signals.post_save)):
+def _save_receivers(model: Any) -> list[tuple[Signal, str]]:
+    """``(signal, receiver name)`` of the live ``pre_save``/``post_save`` receivers connected for
+    ``model`` or one of its parents, in Django's order, read from ``Signal.receivers`` (no side
+    effects). Receivers connected for any sender are left out: a bulk operation on one model does
+    not skip them in any sense a user means."""
+    meta = model._meta
+    senders = [model, *meta.get_parent_list()]
+    if meta.proxy and meta.concrete_model is not None:
+        senders.append(meta.concrete_model)
+    ids = {dispatcher._make_id(sender) for sender in senders}  # type: ignore[attr-defined]
+    found: list[tuple[Signal, str]] = []
+    for signal in (signals.pre_save, signals.post_save):
         for lookup_key, receiver, _weak, _is_async in receiver_entries(signal):
             if receiver is None:
                 continue
             sender_key = lookup_key[1] if isinstance(lookup_key, tuple) else None
-            if sender_key == dispatcher.NONE_ID or sender_key == model_id:
-                found.append((signal_name, _describe.describe_receiver(receiver).name))
+            if sender_key in ids:
+                found.append((signal, naming.receiver_info(receiver).name))
     return found
 
 
-def _report(state: State, operation: str, model: object, rows: int) -> None:
+def _report(state: State, operation: str, model: object, count: int) -> None:
     """Add (or merge into) a ``bypassed_receivers`` event on each recording. Never raises."""
     try:
         if not isinstance(model, ModelBase) or not issubclass(model, Model):
@@ -211,34 +214,35 @@ def _report(state: State, operation: str, model: object, rows: int) -> None:
         receivers = _save_receivers(model)
         if not receivers:
             return
-        found = _hotpath.find_callsite()
-        callsite = _describe.format_callsite(*found) if found is not None else ""
+        found = naming.find_callsite()
+        callsite = naming.format_callsite(*found) if found is not None else ""
         if not callsite:
             callsite = _awaited_at.get() or "?"
         label = str(model._meta.label)
-        for recording_, call in state:
-            ignored = recording_.config.ignore_signals
+        for tape, call in state:
+            if not tape.active:
+                continue
             wanted = [
-                (signal, name)
+                ("pre_save" if signal is signals.pre_save else "post_save", name)
                 for signal, name in receivers
-                if f"django.db.models.signals.{signal}" not in ignored
+                if id(signal) not in tape.ignored
             ]
             if wanted:
-                _add_event(recording_, current(call), operation, label, rows, wanted, callsite)
+                _add_event(tape, call, operation, label, count, wanted, callsite)
     except Exception:
         pass
 
 
 def _add_event(
-    recording_: Recording,
-    call: int | None,
+    tape: Tape,
+    call: list[Any] | None,
     operation: str,
     label: str,
-    rows: int,
+    count: int,
     receivers: list[tuple[str, str]],
     callsite: str,
 ) -> None:
-    for event in reversed(recording_.events):
+    for event in reversed(tape.events):
         details = event.get("details", {})
         if (
             event.get("kind") == "bypassed_receivers"
@@ -246,7 +250,7 @@ def _add_event(
             and details.get("model") == label
             and details.get("callsite") == callsite
         ):
-            details["rows"] += rows
+            details["rows"] += count
             details["times"] += 1
             event["message"] = _bypass_message(details)
             return
@@ -257,15 +261,15 @@ def _add_event(
     details = {
         "operation": operation,
         "model": label,
-        "rows": rows,
+        "rows": count,
         "times": 1,
         "receivers": names,
         "signals": sorted({signal for signal, _name in receivers}, reverse=True),
         "callsite": callsite,
-        "inside": recording_._call_view(call).receiver_name if call is not None else None,
-        "start_ns": _perf_ns() - recording_.started_ns,
+        "inside": call[rows.C_INFO].name if call is not None else None,
+        "start_ns": _perf_ns() - tape.started_ns,
     }
-    recording_.events.append(
+    tape.events.append(
         {
             "kind": "bypassed_receivers",
             "message": _bypass_message(details),
@@ -299,7 +303,7 @@ def _wrapped(original: Any, replacement: Callable[..., Any]) -> Callable[..., An
 def install() -> None:
     """Prepare the replacements and register the switch. Idempotent."""
     global _INTERNAL_UPDATE_CALLERS
-    if _methods.recorded:
+    if methods.recorded:
         return
     _INTERNAL_UPDATE_CALLERS = frozenset(
         code
@@ -319,9 +323,4 @@ def install() -> None:
     for name in _ASYNC:
         replacements[(QuerySet, name)] = _make_async(name)
     for (cls, name), replacement in replacements.items():
-        _methods.add((cls, name), cls, name, _wrapped(cls.__dict__[name], replacement))
-    recording.register_switch(_methods.on, _methods.off)
-    # The findings that read what this module records.
-    from signal_panel import diagnostics
-
-    diagnostics.register()
+        methods.add((cls, name), cls, name, _wrapped(cls.__dict__[name], replacement))

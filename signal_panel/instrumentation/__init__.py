@@ -1,1 +1,0 @@
-"""One module per signal library; nothing else in the package monkeypatches."""

@@ -1,0 +1,576 @@
+"""Safe names for what the observed program hands to a signal: receivers, senders, argument values
+and call sites.
+
+Two kinds of function live here:
+
+- *At send time* (:func:`receiver_info`, :func:`sender_label`, :func:`snapshot`,
+  :func:`find_callsite`), called by ``signal_panel.tracking`` while a send runs. They run none of
+  the program's code: they read an object's ``type()``, a function's code object and names, a
+  model class's ``_meta``, an instance's own ``__dict__``, and nothing that a property, a lazy
+  proxy or an overridden dunder could answer (no ``repr``/``str``, no ``__class__`` (which
+  ``isinstance()`` reads for objects of a foreign type), no ``__eq__``/``__hash__``/``__len__``
+  of the program's objects). What they return holds no reference to the program's objects:
+  builtin values, strings, and tuples of those.
+- *At read time* (:func:`describe`, :func:`format_callsite`, :func:`short_path`), which turn what
+  was kept into text, still without touching the program's objects (they are gone by then).
+
+Caches are keyed by ``id()`` and checked through a weak reference, so they keep nothing alive, and
+bounded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import functools
+import os
+import re
+import sys
+import sysconfig
+import types
+import uuid
+import weakref
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from django.db.models import Model, QuerySet
+from django.db.models.manager import BaseManager
+
+__all__ = [
+    "MASK",
+    "ReceiverInfo",
+    "describe",
+    "find_callsite",
+    "format_callsite",
+    "receiver_info",
+    "sender_label",
+    "short_path",
+    "snapshot",
+]
+
+_CACHE_LIMIT = 4096
+MASK = "********"
+# Bound once: tests of the observed program patch ``weakref.ref`` to count Django's calls.
+_weak = weakref.ref
+_getframe = sys._getframe
+
+# CPython's own accessors, which no metaclass or instance can answer in the program's stead.
+_type_dict: Callable[[type], Any] = type.__dict__["__dict__"].__get__
+_type_qualname: Callable[[type], str] = type.__dict__["__qualname__"].__get__
+_type_module: Callable[[type], Any] = type.__dict__["__module__"].__get__
+_type_mro: Callable[[type], tuple[type, ...]] = type.__dict__["__mro__"].__get__
+
+#: Modules whose receivers and senders are the observer's (the toolbar's and this package's).
+OBSERVER_PACKAGES = ("debug_toolbar", "signal_panel")
+
+
+def _is_observer(module: str) -> bool:
+    return module.split(".", 1)[0] in OBSERVER_PACKAGES
+
+
+class ReceiverInfo(NamedTuple):
+    """What a person needs to recognise a receiver, computed once per function or class."""
+
+    name: str
+    location: str
+    #: Equal for receivers that are the same code: a module imported twice, a closure created per
+    #: call, bound methods of different instances, a callable class's instances.
+    logical_key: tuple[Any, ...]
+    #: The receiver belongs to django-debug-toolbar or to this package.
+    observer: bool = False
+
+
+# -- paths --------------------------------------------------------------------------------------
+
+_short_paths: dict[str, str] = {}
+
+
+def short_path(filename: str) -> str:
+    """``filename`` relative to the working directory or the ``sys.path`` entry that holds it."""
+    short = _short_paths.get(filename)
+    if short is None:
+        short = filename
+        best = ""
+        for root in [os.getcwd(), *(p for p in sys.path if p and os.path.isabs(p))]:
+            root = root.rstrip(os.sep) + os.sep
+            if filename.startswith(root) and len(root) > len(best):
+                best = root
+        if best:
+            short = filename[len(best) :]
+        if len(_short_paths) > _CACHE_LIMIT:
+            _short_paths.clear()
+        _short_paths[filename] = short
+    return short
+
+
+def _real(filename: str) -> str:
+    try:
+        return os.path.realpath(filename)
+    except (OSError, ValueError):
+        return filename
+
+
+def _text(value: object, default: str = "?") -> str:
+    """``value`` if it is a real ``str`` (a name attribute the program may have set to anything)."""
+    return value if type(value) is str else default
+
+
+# -- classes --------------------------------------------------------------------------------------
+
+# id(class) -> (weak reference to it, label, kind): the weak reference proves the id still names
+# the same class and keeps a class made per request from being kept alive.
+_classes: dict[int, tuple[Any, str, int]] = {}
+# What a class's instances are, for snapshot() and sender_label().
+_OTHER, _MODEL, _QUERYSET, _MANAGER, _ENUM = range(5)
+
+
+def _learn_class(cls: type) -> tuple[str, int]:
+    mro = _type_mro(cls)
+    own = _type_dict(cls)
+    meta = own.get("_meta")
+    if Model in mro and meta is not None:
+        label = _text(getattr(meta, "label", None), _type_qualname(cls))
+        kind = _MODEL
+    else:
+        label = f"{_text(_type_module(cls))}.{_type_qualname(cls)}"
+        kind = (
+            _QUERYSET
+            if QuerySet in mro
+            else _MANAGER
+            if BaseManager in mro
+            else _ENUM
+            if enum.Enum in mro
+            else _OTHER
+        )
+    return label, kind
+
+
+def class_label(cls: type) -> tuple[str, int]:
+    """``(label, kind)`` of a class: ``auth.User`` for a model, else ``module.Qualname``."""
+    entry = _classes.get(id(cls))
+    if entry is not None and entry[0]() is cls:
+        return entry[1], entry[2]
+    try:
+        label, kind = _learn_class(cls)
+    except Exception:
+        return "?", _OTHER
+    try:
+        ref = _weak(cls)
+    except TypeError:
+        return label, kind
+    if len(_classes) > _CACHE_LIMIT:
+        _classes.clear()
+    _classes[id(cls)] = (ref, label, kind)
+    return label, kind
+
+
+def is_observer_model(cls: type) -> bool:
+    """Whether ``cls`` is a model of django-debug-toolbar (its store), whose signals are its own."""
+    meta = _type_dict(cls).get("_meta")
+    return _is_observer(_text(getattr(meta, "app_label", ""), ""))
+
+
+# -- receivers ----------------------------------------------------------------------------------
+
+# id(function or other receiver) -> (weak reference to it, its description).
+_receivers: dict[int, tuple[Any, ReceiverInfo]] = {}
+
+
+def receiver_info(receiver: object) -> ReceiverInfo:
+    """Name, definition place and logical identity of any callable. Never raises; runs none of
+    the receiver's code (a mock is not asked for anything, a callable object's class is read)."""
+    kind = type(receiver)
+    target = receiver.__func__ if kind is types.MethodType else receiver  # type: ignore[attr-defined]
+    entry = _receivers.get(id(target))
+    if entry is not None and entry[0]() is target:
+        return entry[1]
+    try:
+        info = _describe_receiver(target, 0)
+    except Exception:
+        return _fallback(receiver)
+    try:
+        ref = _weak(target)
+    except TypeError:
+        return info
+    if len(_receivers) > _CACHE_LIMIT:
+        _receivers.clear()
+    _receivers[id(target)] = (ref, info)
+    return info
+
+
+def _unwrap(func: types.FunctionType) -> types.FunctionType:
+    """The function a ``functools.wraps`` decorator wrapped (its definition is the useful place)."""
+    inner = func
+    for _ in range(10):
+        wrapped = inner.__dict__.get("__wrapped__")
+        if type(wrapped) is not types.FunctionType:
+            break
+        inner = wrapped
+    return inner
+
+
+def _function_info(func: types.FunctionType) -> ReceiverInfo:
+    module = _text(func.__module__)
+    qualname = _text(func.__qualname__)
+    code = _unwrap(func).__code__
+    return ReceiverInfo(
+        name=f"{module}.{qualname}",
+        location=f"{short_path(code.co_filename)}:{code.co_firstlineno}",
+        # Not the module name: a module imported under two names is the same receiver twice.
+        logical_key=("code", _real(code.co_filename), code.co_firstlineno, qualname),
+        observer=_is_observer(module),
+    )
+
+
+def _describe_receiver(receiver: object, depth: int) -> ReceiverInfo:
+    kind = type(receiver)
+    if depth > 5:
+        return _fallback(receiver)
+    if kind is types.FunctionType:
+        return _function_info(receiver)  # type: ignore[arg-type]
+    if kind is types.MethodType or kind is staticmethod or kind is classmethod:
+        return _describe_receiver(receiver.__func__, depth + 1)  # type: ignore[attr-defined]
+    if kind is functools.partial:
+        inner = _describe_receiver(receiver.func, depth + 1)  # type: ignore[attr-defined]
+        return inner._replace(
+            name=f"functools.partial({inner.name})", logical_key=("partial", *inner.logical_key)
+        )
+    if kind is types.BuiltinFunctionType or kind is types.MethodWrapperType:
+        owner = receiver.__self__  # type: ignore[attr-defined]
+        module = _text(getattr(receiver, "__module__", None), "")
+        if not module and owner is not None and type(owner) is not types.ModuleType:
+            module = _text(_type_module(type(owner)), "")
+        qualname = _text(receiver.__qualname__)  # type: ignore[attr-defined]
+        name = f"{module}.{qualname}" if module else qualname
+        return ReceiverInfo(name, "<built-in>", ("builtin", name))
+    label, _ = class_label(kind)
+    mro = _type_mro(kind)
+    mock = sys.modules.get("unittest.mock")
+    if mock is not None and mock.NonCallableMock in mro:
+        name = _text(object.__getattribute__(receiver, "__dict__").get("_mock_name"), "")
+        text = f"<{_type_qualname(kind)} name={name!r}>" if name else f"<{_type_qualname(kind)}>"
+        return ReceiverInfo(text, "<mock>", ("mock", id(receiver)))
+    if type in mro:  # a class used as a receiver
+        cls_label, _ = class_label(receiver)  # type: ignore[arg-type]
+        init = _type_dict(receiver).get("__init__")  # type: ignore[arg-type]
+        code = getattr(init, "__code__", None) if type(init) is types.FunctionType else None
+        where = f"{short_path(code.co_filename)}:{code.co_firstlineno}" if code else "?"
+        module = _text(_type_module(receiver), "")  # type: ignore[arg-type]
+        return ReceiverInfo(cls_label, where, ("class", cls_label), _is_observer(module))
+    # A callable object: name it after its class, place it at its class's __call__.
+    call = None
+    for base in mro:
+        call = _type_dict(base).get("__call__")
+        if call is not None:
+            break
+    if call is None:
+        return _fallback(receiver)
+    name = f"{label}.__call__"
+    module = _text(_type_module(kind), "")
+    code = getattr(call, "__code__", None) if type(call) is types.FunctionType else None
+    if code is None:
+        return ReceiverInfo(name, "?", ("type", name), _is_observer(module))
+    return ReceiverInfo(
+        name,
+        f"{short_path(code.co_filename)}:{code.co_firstlineno}",
+        ("code", _real(code.co_filename), code.co_firstlineno, name),
+        _is_observer(module),
+    )
+
+
+def _fallback(obj: object) -> ReceiverInfo:
+    kind = type(obj)
+    name = f"<{_text(_type_module(kind))}.{_type_qualname(kind)} object>"
+    return ReceiverInfo(name, "?", ("id", id(obj)))
+
+
+# -- senders --------------------------------------------------------------------------------------
+
+#: What :func:`sender_label` returns for a sender whose signals are the observer's own.
+OBSERVER = None
+
+
+def sender_label(sender: object) -> str | None:
+    """A short label for a sender, taken at send time: ``None``, ``auth.User``,
+    ``myapp.views.Checkout``, ``'text'``, ``<auth.User pk=3>``, ``<module.Class object>``; None
+    for the debug toolbar's own models, whose signals are not the project's."""
+    if sender is None:
+        return "None"
+    kind = type(sender)
+    try:
+        if type in _type_mro(kind):
+            label, what = class_label(sender)  # type: ignore[arg-type]
+            if what == _MODEL and is_observer_model(sender):  # type: ignore[arg-type]
+                return OBSERVER
+            return label
+        return describe(snapshot(sender, 60), 60)
+    except Exception:
+        return "?"
+
+
+# -- values -------------------------------------------------------------------------------------
+
+# Tags of what snapshot() keeps of a value that is not kept as it is.
+_T_TEXT = "text"  # (tag, first characters, length): a long str or bytes
+_T_ITEMS = "items"  # (tag, type name, length, item snapshots): an exact list, tuple, set, dict
+_T_MODEL = "model"  # (tag, label, primary key snapshot)
+_T_OF = "of"  # (tag, type name, model label): a queryset or a manager
+_T_CLASS = "class"  # (tag, label)
+_T_NAMED = "named"  # (tag, text): a function, an enum member, a stdlib value's text
+_T_OBJECT = "object"  # (tag, class label)
+
+#: Values kept as they are: builtin, immutable, holding nothing of the program.
+_KEPT: frozenset[type] = frozenset({type(None), bool, int, float, complex})
+#: Immutable standard-library values whose ``repr`` is the library's own.
+_STDLIB_VALUES: frozenset[type] = frozenset(
+    {
+        decimal.Decimal,
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+        datetime.timezone,
+        uuid.UUID,
+    }
+)
+_CONTAINERS: dict[type, tuple[str, str]] = {
+    list: ("[", "]"),
+    tuple: ("(", ")"),
+    set: ("{", "}"),
+    frozenset: ("frozenset({", "})"),
+    dict: ("{", "}"),
+}
+_BRACKETS = {kind.__name__: brackets for kind, brackets in _CONTAINERS.items()}
+_SHOWN_ITEMS = 5
+
+
+def snapshot(value: object, limit: int, depth: int = 0) -> Any:
+    """What to keep of ``value`` to describe it later: the value itself when it is a builtin
+    scalar, else a tuple of plain values (see the ``_T_*`` tags). Runs none of the value's code
+    and keeps no reference to it. Never raises."""
+    kind = type(value)
+    if kind in _KEPT:
+        return value
+    try:
+        if kind is str or kind is bytes:
+            if len(value) <= limit:  # type: ignore[arg-type]
+                return value
+            return (_T_TEXT, value[:limit], len(value))  # type: ignore[index,arg-type]
+        if kind in _CONTAINERS:
+            size = len(value)  # type: ignore[arg-type]
+            if depth >= 2:
+                return (_T_ITEMS, kind.__name__, size, None)
+            if kind is dict:
+                items: tuple[Any, ...] = tuple(
+                    (snapshot(k, 30, depth + 1), snapshot(v, 40, depth + 1), _key_text(k))
+                    for k, v in _first_items(value)  # type: ignore[arg-type]
+                )
+            else:
+                items = tuple(snapshot(item, 40, depth + 1) for item in _first(value))
+            return (_T_ITEMS, kind.__name__, size, items)
+        if kind in _STDLIB_VALUES:
+            return (_T_NAMED, repr(value))
+        if kind is types.FunctionType:
+            return (_T_NAMED, receiver_info(value).name)
+        if type in _type_mro(kind):
+            return (_T_CLASS, class_label(value)[0])  # type: ignore[arg-type]
+        label, what = class_label(kind)
+        if what == _MODEL:
+            return (_T_MODEL, label, _primary_key(value, kind))
+        if what in (_QUERYSET, _MANAGER):
+            model = object.__getattribute__(value, "__dict__").get("model")
+            of = class_label(model)[0] if type(model) is not type(None) else "?"
+            return (_T_OF, _type_qualname(kind), of)
+        if what == _ENUM:
+            name = object.__getattribute__(value, "__dict__").get("_name_")
+            return (_T_NAMED, f"{label}.{_text(name)}")
+        return (_T_OBJECT, label)
+    except Exception:
+        return (_T_OBJECT, "?")
+
+
+def _first(value: Any) -> list[Any]:
+    # Exact builtin containers only: iterating them runs no code of their items.
+    out: list[Any] = []
+    for item in value:
+        if len(out) == _SHOWN_ITEMS:
+            break
+        out.append(item)
+    return out
+
+
+def _first_items(value: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    out: list[tuple[Any, Any]] = []
+    for item in dict.items(value):
+        if len(out) == _SHOWN_ITEMS:
+            break
+        out.append(item)
+    return out
+
+
+def _key_text(key: object) -> str | None:
+    """A dict key's text, for masking secrets by name."""
+    return key if type(key) is str else None
+
+
+def _primary_key(instance: object, kind: type) -> Any:
+    meta = _type_dict(kind).get("_meta") or getattr(kind, "_meta", None)
+    pk = getattr(meta, "pk", None)
+    attname = getattr(pk, "attname", None)
+    if type(attname) is not str:
+        return None
+    value = object.__getattribute__(instance, "__dict__").get(attname)
+    return snapshot(value, 40, 2)
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} chars)"
+
+
+def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth: int = 0) -> str:
+    """A one-line, bounded text for what :func:`snapshot` kept. Dict items whose key matches
+    ``secret`` are masked. Never raises."""
+    try:
+        kind = type(kept)
+        if kind is not tuple:
+            if kind is str and len(kept) > limit:
+                return f"{kept[:limit]!r}… ({len(kept)} chars)"
+            return _truncate(repr(kept), limit)
+        tag = kept[0]
+        if tag == _T_TEXT:
+            unit = "chars" if type(kept[1]) is str else "bytes"
+            return f"{kept[1]!r}… ({kept[2]} {unit})"
+        if tag == _T_ITEMS:
+            _, name, size, items = kept
+            if items is None:
+                return f"<{name} of {size}>"
+            opening, closing = _BRACKETS.get(name, ("[", "]"))
+            if name == "dict":
+                parts = [
+                    f"{describe(k, 30, secret, depth + 1)}: "
+                    + (
+                        MASK
+                        if secret is not None and text is not None and secret.search(text)
+                        else describe(v, 40, secret, depth + 1)
+                    )
+                    for k, v, text in items
+                ]
+            else:
+                parts = [describe(item, 40, secret, depth + 1) for item in items]
+            if size > len(items):
+                parts.append(f"… {size - len(items)} more")
+            return _truncate(f"{opening}{', '.join(parts)}{closing}", limit)
+        if tag == _T_MODEL:
+            return f"<{kept[1]} pk={describe(kept[2], 40)}>"
+        if tag == _T_OF:
+            return f"<{kept[1]} of {kept[2]}>"
+        if tag in (_T_CLASS, _T_NAMED):
+            return _truncate(str(kept[1]), limit)
+        return f"<{kept[1]} object>"
+    except Exception:
+        return "<?>"
+
+
+def is_secret(name: object, secret: re.Pattern[str]) -> bool:
+    """Whether a kwarg's name matches the secret pattern."""
+    try:
+        return type(name) is str and bool(secret.search(name))
+    except Exception:
+        return False
+
+
+# -- call sites ---------------------------------------------------------------------------------
+
+#: Packages whose frames are never a send's call site.
+_INSTRUMENTED = ("django", "asgiref", "debug_toolbar", "blinker", "signal_panel")
+
+
+def _package_roots(names: tuple[str, ...]) -> tuple[str, ...]:
+    roots = set()
+    for module in names:
+        mod = sys.modules.get(module)
+        if mod is None:
+            try:
+                mod = __import__(module)
+            except ImportError:
+                continue
+        for path in getattr(mod, "__path__", []):
+            roots.add(path.rstrip(os.sep) + os.sep)
+            roots.add(os.path.realpath(path) + os.sep)
+    return tuple(sorted(roots))
+
+
+def _stdlib_roots() -> tuple[str, ...]:
+    roots = set()
+    paths = sysconfig.get_paths()
+    for name in ("stdlib", "platstdlib"):
+        if paths.get(name):
+            roots.add(os.path.realpath(paths[name]) + os.sep)
+            roots.add(paths[name] + os.sep)
+    return tuple(sorted(roots))
+
+
+#: filename -> 0 (the project's), 1 (another library's), 2 (instrumented or standard library).
+_file_kinds: dict[str, int] = {}
+_roots: list[tuple[str, ...]] = []
+
+
+def _file_kind(filename: str) -> int:
+    if not _roots:
+        _roots.extend((_package_roots(_INSTRUMENTED), _stdlib_roots()))
+    instrumented, stdlib = _roots
+    if filename.startswith("<") or filename.startswith(instrumented):
+        return 2
+    if "site-packages" in filename or "dist-packages" in filename:
+        return 1
+    return 2 if filename.startswith(stdlib) else 0
+
+
+def find_callsite() -> tuple[types.CodeType, int] | None:
+    """The code and instruction offset of the first frame of the project on the stack: not in
+    site-packages, the standard library or an instrumented library; else the first frame outside
+    the instrumented libraries and the standard library. Raw material only: the offset becomes a
+    line when read (:func:`format_callsite`)."""
+    frame: types.FrameType | None = _getframe(1)
+    fallback: tuple[types.CodeType, int] | None = None
+    kinds = _file_kinds
+    while frame is not None:
+        code = frame.f_code
+        kind = kinds.get(code.co_filename)
+        if kind is None:
+            kind = _file_kind(code.co_filename)
+            if len(kinds) > _CACHE_LIMIT:
+                kinds.clear()
+            kinds[code.co_filename] = kind
+        if kind == 0:
+            return code, frame.f_lasti
+        if kind == 1 and fallback is None:
+            fallback = code, frame.f_lasti
+        frame = frame.f_back
+    return fallback
+
+
+def format_callsite(code: types.CodeType | None, lasti: int) -> str:
+    """``file:line in function`` for a call site found by :func:`find_callsite`."""
+    if code is None:
+        return ""
+    return f"{short_path(code.co_filename)}:{line_at(code, lasti)} in {code.co_qualname}"
+
+
+def callsite_text() -> str:
+    """:func:`find_callsite`, as text now (for rare events: connect(), bulk operations)."""
+    found = find_callsite()
+    return format_callsite(*found) if found is not None else "?"
+
+
+def line_at(code: types.CodeType, lasti: int) -> int:
+    """The line of the instruction at byte offset ``lasti`` of ``code``, as ``frame.f_lineno``
+    tells it (the first line of the code where the instruction has none)."""
+    if lasti >= 0:
+        for start, end, line in code.co_lines():
+            if start <= lasti < end:
+                return line if line is not None else code.co_firstlineno
+    return code.co_firstlineno

@@ -1,0 +1,97 @@
+"""The write side: patches Django's and blinker's signals, and starts and stops recordings.
+
+:func:`install` wraps ``connect``/``disconnect``/``__init__`` of both libraries for good (to learn
+where receivers were connected) and prepares the recorded send methods (:mod:`.django`,
+:mod:`.blinker`) and database hooks (:mod:`.database`). Those are put on the classes when the
+first recording in the process starts and taken off when the last one ends (see
+:class:`.switch.MethodSwitch`), so a process that records nothing runs the libraries' own code.
+Per recording only the context state (:data:`.rows.state`) changes: concurrent requests never
+see each other's rows.
+
+Nothing here names, sorts or analyses anything: that happens when a recording is read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from signal_panel.tracking import rows
+from signal_panel.tracking.rows import Tape
+
+__all__ = ["install", "is_recording_anywhere", "start", "stop"]
+
+_install_lock = threading.Lock()
+_installed = False
+_switch_lock = threading.Lock()
+_active_recordings = 0
+
+
+def install() -> None:
+    """Prepare the tracking of Django's (and, if importable, blinker's) signals.
+
+    Idempotent and cheap after the first call. The app config calls it at start-up, and
+    :func:`~signal_panel.record_signals` before it records. Every ``connect()`` made after it is
+    noted (where it happened); until something records, sending a signal runs the library's own
+    code, untouched.
+    """
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        from signal_panel.tracking import blinker, database, django
+
+        django.install()
+        database.install()
+        blinker.install()
+        _installed = True
+
+
+def _switches() -> list[object]:
+    from signal_panel.tracking import blinker, database, django
+
+    return [django.methods, database.methods, blinker.methods]
+
+
+def is_recording_anywhere() -> bool:
+    """Whether some recording is active in the process (the recorded methods are on)."""
+    return _active_recordings > 0
+
+
+def start(tape: Tape) -> object:
+    """Make ``tape`` active in the current context; returns a token for :func:`stop`."""
+    global _active_recordings
+    install()
+    with _switch_lock:
+        _active_recordings += 1
+        if _active_recordings == 1:
+            for switch in _switches():
+                switch.on()  # type: ignore[attr-defined]
+    tape.started_ns = time.perf_counter_ns()
+    tape.active = True
+    return rows.state.set((*rows.state.get(), (tape, None)))
+
+
+def stop(tape: Tape, token: object) -> None:
+    """End ``tape``: it accepts nothing more, and the context gets back the state it had before
+    :func:`start` (or, stopped in another context, loses this recording's entry)."""
+    global _active_recordings
+    if not tape.active:
+        return
+    tape.duration_ns = time.perf_counter_ns() - tape.started_ns
+    tape.active = False
+    tape.quiet_runs.clear()
+    try:
+        rows.state.reset(token)  # type: ignore[arg-type]
+    except ValueError:
+        # Stopped in another context than it started in (an ASGI middleware that starts in one
+        # task and stops in another): leave that context's state alone but remove ours.
+        rows.state.set(tuple(pair for pair in rows.state.get() if pair[0] is not tape))
+    finally:
+        with _switch_lock:
+            _active_recordings -= 1
+            if _active_recordings == 0:
+                for switch in _switches():
+                    switch.off()  # type: ignore[attr-defined]

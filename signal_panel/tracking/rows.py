@@ -1,0 +1,393 @@
+"""The rows a recording is made of, and their only writer.
+
+A recording's writable part is a :class:`Tape`: one list of send rows and one of receiver-call
+rows, in the order they started, plus counters. A row is a plain ``list`` of the fields named by
+the ``S_*`` and ``C_*`` constants; it holds builtin values, strings, tuples of those, the signal
+(which lives as long as its module), the row of its parent call and, in a call row, its send's
+row. It never holds a sender, a receiver or an argument of the program: those are described at
+send time by :mod:`signal_panel.naming` (which runs none of their code).
+
+Rows are appended whole with ``list.append`` and fields are then set by index, so a recording
+written by several threads at once (``sync_to_async(thread_sensitive=False)``) stays readable:
+each row is complete, and a row's parent is the row object itself, not a position.
+
+Which call is running is kept in one ``ContextVar``, :data:`state`: a tuple with one
+``(tape, current call row or None)`` pair per recording active in the context. It is only set
+around synchronous stretches (one sync receiver, one step of an async receiver's coroutine) and
+always reset with its token before the stretch ends, so it never leaks to the caller through
+``asgiref``'s or Django 6's context copying.
+
+Sends that reach no receiver are folded: a run of them with the same signal, sender and parent is
+one row whose ``S_QUIET`` field counts them, so a streamed queryset (``pre_init`` and
+``post_init`` per row) stores two rows, not two per instance. A run ends at the next send that
+reaches a receiver.
+
+Every function here is called while the program's send runs: none may raise (each falls back to
+recording less) and none calls the program's code.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from asyncio import _get_running_loop
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections
+
+from signal_panel import naming, registry
+
+if TYPE_CHECKING:
+    from signal_panel.conf import Config
+
+__all__ = ["DatabaseWork", "Tape", "state"]
+
+_perf_ns = time.perf_counter_ns
+_KEPT = naming._KEPT
+_snapshot = naming.snapshot
+_receiver_info = naming.receiver_info
+_receivers = naming._receivers
+_MethodType = types.MethodType
+
+# A send's row.
+(
+    S_SIGNAL,  # the signal
+    S_SENDER,  # the sender's label (naming.sender_label)
+    S_ARGS,  # (name, snapshot, name, snapshot, ...) of the kwargs, or None
+    S_PARENT,  # the row of the receiver call it was sent from, or None
+    S_KIND,  # (library, robust, is_async)
+    S_CODE,  # call site: code object, or None
+    S_LASTI,  # call site: instruction offset
+    S_START,  # ns from the recording's start
+    S_DURATION,  # ns
+    S_IN_ATOMIC,  # whether the ``using`` database was in atomic(), or None
+    S_QUIET,  # 0, or the number of alike sends with no receiver this row stands for
+    S_DEPTH,  # 0 at the top, else the parent's send's depth + 1
+) = range(12)
+
+# A receiver call's row.
+(
+    C_SEND,  # the send's row
+    C_INFO,  # naming.ReceiverInfo
+    C_ASYNC,  # an async receiver
+    C_START,  # ns from the recording's start
+    C_DURATION,  # ns (async: including the time suspended)
+    C_ERROR,  # "ExcType: message" if it raised, else None
+    C_SWALLOWED,  # send_robust/asend_robust caught the error
+    C_DB,  # DatabaseWork, made on first use, or None
+) = range(8)
+
+#: ``((tape, current call row or None), ...)`` for every recording active in this context.
+state: ContextVar[tuple[tuple[Tape, list[Any] | None], ...]] = ContextVar(
+    "signal_panel_state", default=()
+)
+State = tuple[tuple["Tape", "list[Any] | None"], ...]
+
+
+class DatabaseWork:
+    """Database work of one receiver call; only made when it ran a query or used on_commit."""
+
+    __slots__ = ("on_commit", "queries", "query_ns", "query_shapes")
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.query_ns = 0
+        self.query_shapes: dict[str, int] | None = None
+        self.on_commit = 0
+
+
+class Tape:
+    """What tracking writes of one recording: the rows, the counters, and the settings it reads
+    per send (the base class of :class:`~signal_panel.recording.Recording`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.send_rows: list[list[Any]] = []
+        self.call_rows: list[list[Any]] = []
+        #: Receiver calls made, stored or not (the observer's own not included).
+        self.call_count = 0
+        #: Receiver calls made but not stored because ``MAX_CALLS`` was reached.
+        self.dropped_calls = 0
+        #: Sends made but not stored because ``MAX_CALLS`` was reached.
+        self.dropped_sends = 0
+        #: Sends that reached no receiver (stored folded, see ``S_QUIET``).
+        self.quiet_sends = 0
+        #: Calls of django-debug-toolbar's and this package's receivers, left out.
+        self.observer_calls = 0
+        #: ``(action, signal, receiver name, call site, ns)`` of connect()/disconnect() calls.
+        self.connection_rows: list[tuple[str, object, str, str, int]] = []
+        #: Findings reported by tracking (bulk operations that skip receivers).
+        self.events: list[dict[str, Any]] = []
+        self.started_ns = 0
+        self.duration_ns = 0
+        #: Accepts rows; False once stopped (a task that outlived it writes nothing more).
+        self.active = False
+        # Rows left before MAX_CALLS is reached, for sends and for calls.
+        self.send_room = config.max_calls
+        self.call_room = config.max_calls
+        self.ignored: frozenset[int] = frozenset(
+            id(signal) for signal in registry.resolve_signals(config.ignore_signals)[0]
+        )
+        self.show_observer = config.show_observer
+        self.callsites = config.capture_callsite
+        self.summary_length = config.summary_length
+        # (id(signal), id(sender), id(parent)) -> (row, the sender or a weak reference to it)
+        self.quiet_runs: dict[tuple[int, int, int], tuple[list[Any], Any]] = {}
+
+
+#: In place of a send's row that MAX_CALLS left out: its calls are counted, not stored.
+DROPPED: list[Any] = []
+
+
+def _in_atomic(using: object) -> bool | None:
+    """Whether the connection named ``using`` is inside ``transaction.atomic`` (a flag: no query).
+    None when ``using`` names no database."""
+    try:
+        if type(using) is not str:
+            return None
+        # ``connections[using]`` goes through asgiref's Local, which asks asyncio for a running
+        # loop by raising and catching an exception; in a thread with no loop, read the
+        # connection from the thread-local storage behind it.
+        if _get_running_loop() is None:
+            storage = getattr(getattr(connections, "_connections", None), "_storage", None)
+            if type(storage) is threading.local:
+                connection = getattr(storage, using, None)
+                if connection is not None:
+                    return bool(connection.in_atomic_block)
+        return bool(connections[using].in_atomic_block)
+    except Exception:
+        return None
+
+
+def _recorded(tape: Tape, signal: object) -> bool:
+    return tape.active and id(signal) not in tape.ignored
+
+
+def open_send(
+    current: State, signal: object, sender: object, named: dict[str, Any], kind: object
+) -> list[Any] | None:
+    """Append a send's row to each recording of ``current`` that records it; return
+    ``[row or None, ...]`` in the order of ``current``, or None when none does (or the sender is
+    the debug toolbar's own model)."""
+    try:
+        label = naming.sender_label(sender)
+        if label is naming.OBSERVER:
+            return None
+        rows: list[Any] = []
+        args: tuple[Any, ...] | None = None
+        callsite: tuple[Any, int] | None = None
+        taken = False
+        now = _perf_ns()
+        for tape, parent in current:
+            if not _recorded(tape, signal):
+                rows.append(None)
+                continue
+            if tape.quiet_runs:
+                tape.quiet_runs.clear()
+            if tape.send_room <= 0:
+                tape.dropped_sends += 1
+                rows.append(DROPPED)  # its calls are still counted
+                continue
+            tape.send_room -= 1
+            if not taken:
+                taken = True
+                args, callsite = _take(tape, named)
+            row = [
+                signal,
+                label,
+                args,
+                parent,
+                kind,
+                callsite[0] if callsite is not None else None,
+                callsite[1] if callsite is not None else 0,
+                now - tape.started_ns,
+                0,
+                _in_atomic(named["using"]) if "using" in named else None,
+                0,
+                0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
+            ]
+            tape.send_rows.append(row)
+            rows.append(row)
+        for row in rows:
+            if row is not None:
+                return rows
+        return None
+    except Exception:
+        return None
+
+
+def _take(tape: Tape, named: dict[str, Any]) -> tuple[tuple[Any, ...] | None, Any]:
+    """What a send's row keeps of its kwargs (``(name, snapshot, ...)``) and its call site."""
+    args = None
+    if named:
+        limit = tape.summary_length
+        flat: list[Any] = []
+        for key, value in named.items():
+            flat.append(key)
+            flat.append(value if type(value) in _KEPT else _snapshot(value, limit))
+        args = tuple(flat)
+    return args, naming.find_callsite() if tape.callsites else None
+
+
+def close_send(rows: list[Any]) -> None:
+    """Set the duration of the rows :func:`open_send` returned."""
+    now = _perf_ns()
+    for (tape, _parent), row in zip(state.get(), rows, strict=False):
+        if row:
+            row[S_DURATION] = now - tape.started_ns - row[S_START]
+
+
+def close_send_in(current: State, rows: list[Any]) -> None:
+    """:func:`close_send` for a send whose context state was ``current``."""
+    now = _perf_ns()
+    for (tape, _parent), row in zip(current, rows, strict=False):
+        if row:
+            row[S_DURATION] = now - tape.started_ns - row[S_START]
+
+
+def quiet_send(
+    current: State, signal: object, sender: object, named: dict[str, Any], kind: object
+) -> None:
+    """Count a send that reached no receiver into each recording, folding a run of alike ones:
+    the first send of a run is stored (with its arguments), the others only counted on it."""
+    try:
+        for tape, parent in current:
+            if not tape.active or id(signal) in tape.ignored:
+                continue
+            tape.quiet_sends += 1
+            key = (id(signal), id(sender), id(parent))
+            run = tape.quiet_runs.get(key)
+            if run is not None:
+                held = run[1]
+                if held is sender or (type(held) is naming._weak and held() is sender):
+                    run[0][S_QUIET] += 1
+                    continue
+            label = naming.sender_label(sender)
+            if label is naming.OBSERVER:
+                continue
+            if tape.send_room <= 0:
+                tape.dropped_sends += 1
+                continue
+            tape.send_room -= 1
+            args, callsite = _take(tape, named)
+            row = [
+                signal,
+                label,
+                args,
+                parent,
+                kind,
+                callsite[0] if callsite is not None else None,
+                callsite[1] if callsite is not None else 0,
+                _perf_ns() - tape.started_ns,
+                0,
+                _in_atomic(named["using"]) if "using" in named else None,
+                1,
+                0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
+            ]
+            tape.send_rows.append(row)
+            if sender is None or type(sender) in _KEPT:
+                held = sender
+            else:
+                try:
+                    held = naming._weak(sender)
+                except TypeError:
+                    continue  # cannot tell the next sender is this one: no run
+            tape.quiet_runs[key] = (row, held)
+    except Exception:
+        pass
+
+
+def begin_call(
+    current: State, sends: list[Any], receiver: object, is_async: bool
+) -> tuple[State, list[Any]] | None:
+    """Append a call's row to each recording that stored the send; return the context state to
+    run the receiver in and ``[row or None, ...]``, or None when no recording stores the call
+    (the receiver is the observer's own, or every recording is full)."""
+    try:
+        target = receiver.__func__ if type(receiver) is _MethodType else receiver
+        entry = _receivers.get(id(target))
+        info = entry[1] if entry is not None and entry[0]() is target else _receiver_info(receiver)
+        now = _perf_ns()
+        calls: list[Any] = []
+        new_state: list[tuple[Tape, list[Any] | None]] = []
+        stored = False
+        for (tape, parent), send in zip(current, sends, strict=True):
+            row = None
+            if send is not None:
+                if info.observer and not tape.show_observer:
+                    tape.observer_calls += 1
+                else:
+                    tape.call_count += 1
+                    if tape.call_room <= 0 or not tape.active or send is DROPPED:
+                        tape.dropped_calls += 1
+                    else:
+                        tape.call_room -= 1
+                        row = [send, info, is_async, now - tape.started_ns, 0, None, False, None]
+                        tape.call_rows.append(row)
+                        stored = True
+            calls.append(row)
+            new_state.append((tape, row if row is not None else parent))
+        if not stored:
+            return None
+        return tuple(new_state), calls
+    except Exception:
+        return None
+
+
+def end_call(
+    current: State, calls: list[Any], error: BaseException | None, swallowed: bool
+) -> None:
+    """Set the duration (and error) of the rows :func:`begin_call` returned."""
+    now = _perf_ns()
+    for (tape, _parent), row in zip(current, calls, strict=False):
+        if row is not None:
+            row[C_DURATION] = now - tape.started_ns - row[C_START]
+            if error is not None:
+                row[C_ERROR] = _error_text(error)
+                row[C_SWALLOWED] = swallowed
+
+
+def _error_text(error: BaseException) -> str:
+    """``"ExcType: message"``. The message is ``str(error)`` only where that runs no code of the
+    program: the ``__str__`` is a builtin exception's and the arguments are builtin values; else it
+    is made from the arguments' snapshots."""
+    kind = type(error)
+    name = naming._type_qualname(kind)
+    try:
+        args = error.args
+        if type(args) is not tuple:
+            return name
+        plain = all(type(arg) in _KEPT or type(arg) is str for arg in args)
+        str_impl = owner = None
+        for base in naming._type_mro(kind):
+            str_impl = naming._type_dict(base).get("__str__")
+            if str_impl is not None:
+                owner = naming._type_module(base)
+                break
+        if plain and owner == "builtins":
+            message = str(error)
+        else:
+            message = ", ".join(naming.describe(naming.snapshot(arg, 200), 200) for arg in args)
+    except Exception:
+        return name
+    return f"{name}: {message}"[:500]
+
+
+def database_work(row: list[Any]) -> DatabaseWork:
+    """The database work of a call's row (made on first use)."""
+    work: DatabaseWork | None = row[C_DB]
+    if work is None:
+        work = row[C_DB] = DatabaseWork()
+    return work
+
+
+def note_connection(action: str, signal: object, receiver_name: str, callsite: str) -> None:
+    """A ``connect()``/``disconnect()`` made while this context records."""
+    now = _perf_ns()
+    for tape, _parent in state.get():
+        if tape.active:
+            tape.connection_rows.append(
+                (action, signal, receiver_name, callsite, now - tape.started_ns)
+            )
