@@ -36,11 +36,13 @@ class Scale:
     creates: int
     #: Sends per sample of the one-send workloads.
     sends: int
+    #: Queries per sample, run by one receiver call.
+    queries: int
 
 
-FULL = Scale(stream_rows=30_000, creates=50, sends=2000)
-#: ``--quick``: a smoke run, a tenth of the rows and fewer creates and sends.
-QUICK = Scale(stream_rows=3000, creates=20, sends=500)
+FULL = Scale(stream_rows=30_000, creates=50, sends=2000, queries=200)
+#: ``--quick``: a smoke run, a tenth of the rows and fewer creates, sends and queries.
+QUICK = Scale(stream_rows=3000, creates=20, sends=500, queries=50)
 #: The scale this process runs at, set by :func:`configure`.
 scale = FULL
 
@@ -215,6 +217,31 @@ def ignored_send() -> Callable[[Recorder], float]:
     return _send_loop(lambda item: stock_checked.send(sender=Item, instance=item, created=True))
 
 
+def receiver_queries() -> Callable[[Recorder], float]:
+    """Seconds per query run by a receiver: one send whose one receiver runs
+    ``scale.queries`` times ``Item.objects.filter(pk=1).exists()``."""
+    from django.dispatch import Signal
+
+    from benchmarks.benchapp.models import Item
+
+    signal = Signal()
+
+    def run_queries(sender: Any, **kwargs: Any) -> None:
+        for _ in range(scale.queries):
+            Item.objects.filter(pk=1).exists()
+
+    signal.connect(run_queries, weak=False)
+
+    def measure(recorder: Recorder) -> float:
+        def run() -> None:
+            with recorder():
+                signal.send(sender=Item)
+
+        return timed(run) / scale.queries
+
+    return measure
+
+
 def blinker_send(receivers: int) -> Callable[[Recorder], float]:
     """Seconds per ``send()`` of a blinker signal with ``receivers`` trivial receivers."""
     import blinker
@@ -260,5 +287,6 @@ def workloads() -> dict[str, Workload]:
             Workload("send_5", "seconds", django_send(5)),
             Workload("blinker_1", "seconds", blinker_send(1)),
             Workload("blinker_5", "seconds", blinker_send(5)),
+            Workload("queries", "seconds", receiver_queries()),
         )
     }

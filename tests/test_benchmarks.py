@@ -28,6 +28,7 @@ OVERHEAD_ROWS = [
     "memory per recorded receiver call, 5 per send",
     "blinker: one send, 1 receiver, recording",
     "blinker: one send, 5 receivers, recording",
+    "a query run by a receiver, per query, recording",
 ]
 PANEL_RENDER_ROWS = [
     f"{scenario}: {figure}"
