@@ -8,6 +8,7 @@ worker if a section needs it, prints the environment, runs the sections and prin
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -96,6 +97,8 @@ def parse_options(description: str, argv: Sequence[str] | None, rounds: int) -> 
     )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: few rounds")
     args = parser.parse_args(argv)
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.quick:
         return Options(rounds=args.rounds or 3, memory_rounds=1, render_rounds=1, quick=True)
     count = args.rounds or rounds
@@ -127,6 +130,7 @@ def main(description: str, sections: Sequence[Section], argv: Sequence[str] | No
             ", ".join(f"{name} {number}" for name, number in versions.items())
             + f"; {options.rounds} rounds ({options.memory_rounds} of memory, "
             f"{options.render_rounds} of panel render){'; quick' if options.quick else ''}"
+            f"; garbage collector {'on' if gc.isenabled() else 'off'}"
             f"; {os.cpu_count()} CPUs, load average {load}"
         )
         rows = []
