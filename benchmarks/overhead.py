@@ -1,387 +1,290 @@
-"""What recording costs: Django's send vs. the same send with django-signal-panel installed.
+"""What recording costs on real workloads, side by side with vanilla Django and blinker.
 
-Run: ``make bench`` (or ``.venv/dj52/bin/python benchmarks/overhead.py``). Every variant is timed
-side by side in one run, in interleaved rounds, with the garbage collector on as in a real request;
-the table reports the fastest round of each variant, per send, and ratios to vanilla Django. On a
-shared machine other work only ever slows a round down, so the fastest round is the one least
-disturbed; the ``idle`` rows (Django's own function again) show how much noise is left.
+Run: ``python benchmarks/overhead.py [--rounds N] [--quick]`` (``make bench`` runs it, then
+``benchmarks/panel_render.py``; ``benchmarks/run.py`` runs both into one table).
 
-Variants, for signals with 0, 1 and 5 receivers:
-- vanilla: Django's ``Signal.send`` before ``signal_panel`` is imported;
-- idle: installed, nothing in the process recording (the state of every request the toolbar
-  does not record);
-- other ctx: installed, another context recording, this one not (a concurrent request);
-- recording: inside ``record_signals()``, with default settings (call sites and kwarg summaries);
-- ideal: a copy of Django's send loop that takes two ``perf_counter_ns()`` readings per receiver and
-  appends one tuple per send: the floor for any recorder.
+Variants of every workload:
 
-Memory: bytes per recorded receiver call, measured with tracemalloc while a recording is alive.
+- vanilla: the workload in a separate process that never imports ``signal_panel``
+  (``vanilla_worker.py``; it checks that the module is absent after every sample). Nothing of
+  the package can be active there, whatever it patches and whenever it patches it, so this is a
+  pristine baseline for every row, the idle row included.
+- idle: this process, with ``signal_panel`` in ``INSTALLED_APPS`` and installed, nothing recording
+  (every request the toolbar does not record).
+- recording: this process, the workload inside ``with record_signals():`` with default settings,
+  one recording per sample, as a request is recorded.
 
-The same variants and targets are then measured for blinker's ``Signal.send`` (``ideal`` being a
-copy of blinker's send loop with the same two clock readings and one tuple).
+Why a second process rather than Django's functions captured before ``signal_panel`` is imported:
+the capture would have to know every attribute the package replaces (today the send methods, a
+few ORM methods and ``connect``/``disconnect``/``__init__``), and would silently measure a patched
+baseline the day it replaces one more. The price is that the two processes differ in memory layout
+and the like: the idle column, where the same code runs in both, shows that difference (within a
+few per cent, and both ways, on a noisy machine). ``vanilla_worker.py`` says why the two processes
+never compete for the CPU.
 
-Queries: the cost per SQL query run inside a receiver call, plain vs. recording (counted, timed
-and its SQL text kept on the call). The rows above have no queries, so they are the targets' proof
-that the database recording adds nothing to a send.
+Both processes have the same settings, apps, tables and rows (``workloads.configure``); only
+``signal_panel`` differs. The variants of each workload are interleaved (vanilla, idle,
+recording, in an order that rotates every round), and all workloads are sampled in every round,
+so slow spells of a shared machine fall on every variant alike. One process runs at a time: this
+one waits for the worker's answer. The garbage collector stays on, as in a request, and runs
+before each sample so none starts with another's garbage. Each figure is the minimum over the
+rounds: other work on the machine only ever makes a sample slower, so the fastest one is the
+least disturbed. Ratios are to vanilla.
+
+What each sample times: the whole stream (30,000 rows, ``iterator(chunk_size=2000)``, no
+receivers on ``pre_init``/``post_init``) and the whole save cascade loop including entering and
+leaving the recording; for the one-send rows only the 2,000 sends inside one recording, so the
+ratio is per send. The idle row is the stream's idle variant: with 60,000 sends and no receivers,
+it is where any cost left on an idle process shows most; every other row's idle column is there
+too. The query row is the cost per query run inside a recorded receiver call (counted and timed on
+the call), reported without a target.
+
+Memory is traced with tracemalloc (in fewer rounds: tracing is slow): the peak while streaming,
+above what was traced before, and the bytes a recording keeps per receiver call.
+
+Sanity checks after each recorded sample (how many sends and calls were recorded) make sure each
+row measures what it says; a failed check stops the run. Only the public API is used:
+``install()``, ``record_signals(config)``, the recording's ``sends``/``calls``/``truncated``, and
+``conf.get_config()`` to build the config that lists the ignored signal.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import gc
 import sys
-import threading
-import time
 import tracemalloc
-from collections.abc import Callable
-from importlib.metadata import version
-from inspect import iscoroutinefunction
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django
-from django.conf import settings
+from benchmarks import workloads
+from benchmarks.harness import Options, Section, VanillaWorker, main
+from benchmarks.report import NO_FIGURE, Row, format_bytes, format_seconds
 
-settings.configure(
-    DEBUG=False,
-    INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-    USE_TZ=True,
-)
-django.setup()
+VARIANTS = ("vanilla", "idle", "recording")
 
-import blinker  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
-from django.dispatch import Signal, dispatcher  # noqa: E402
+#: Receiver calls per recording when measuring the memory a call keeps (under ``MAX_CALLS``).
+MEMORY_CALLS = 5000
 
-VANILLA_SEND = Signal.send
-VANILLA_BLINKER_SEND = blinker.Signal.send
-RECEIVER_COUNTS = (0, 1, 5)
-BATCH = 1000  # sends per timed batch; a fresh recording per batch stays under MAX_CALLS
-
-
-def make_signals() -> dict[int, Signal]:
-    signals = {}
-    for count in RECEIVER_COUNTS:
-        signal = Signal()
-        for index in range(count):
-            exec(f"def receiver_{index}(sender, **kwargs):\n    return None", globals())
-            signal.connect(globals()[f"receiver_{index}"], weak=False)
-        signals[count] = signal
-    return signals
-
-
-def ideal_send(self: Signal, sender: Any, **named: Any) -> Any:
-    """Django's send loop plus the least a recorder must do: two clock readings per receiver
-    and one appended tuple per send."""
-    if not self.receivers or self.sender_receivers_cache.get(sender) is dispatcher.NO_RECEIVERS:
-        return []
-    responses = []
-    timings = []
-    sync_receivers, _async_receivers = self._live_receivers(sender)
-    for receiver in sync_receivers:
-        start = time.perf_counter_ns()
-        response = receiver(signal=self, sender=sender, **named)
-        timings.append(time.perf_counter_ns() - start)
-        responses.append((receiver, response))
-    IDEAL_LOG.append((self, sender, timings))
-    return responses
-
-
-IDEAL_LOG: list[Any] = []
-
-
-def make_blinker_signals() -> dict[int, blinker.Signal]:
-    signals = {}
-    for count in RECEIVER_COUNTS:
-        signal = blinker.Signal()
-        for index in range(count):
-            exec(f"def blinker_receiver_{index}(sender, **kwargs):\n    return None", globals())
-            signal.connect(globals()[f"blinker_receiver_{index}"], weak=False)
-        signals[count] = signal
-    return signals
-
-
-def ideal_blinker_send(
-    self: blinker.Signal, sender: Any = None, /, *, _async_wrapper: Any = None, **kwargs: Any
-) -> Any:
-    """blinker's send loop plus the same least a recorder must do."""
-    if self.is_muted:
-        return []
-    results = []
-    timings = []
-    for receiver in self.receivers_for(sender):
-        start = time.perf_counter_ns()
-        if iscoroutinefunction(receiver):
-            if _async_wrapper is None:
-                raise RuntimeError("Cannot send to a coroutine function.")
-            result = _async_wrapper(receiver)(sender, **kwargs)
-        else:
-            result = receiver(sender, **kwargs)
-        timings.append(time.perf_counter_ns() - start)
-        results.append((receiver, result))
-    IDEAL_LOG.append((self, sender, timings))
-    return results
-
-
-#: Per library: the class whose ``send`` is measured, its vanilla and ideal ``send``, the signals.
-LIBRARIES: dict[str, tuple[type, Callable[..., Any], Callable[..., Any], Callable[[], Any]]] = {
-    "django": (Signal, VANILLA_SEND, ideal_send, make_signals),
-    "blinker": (blinker.Signal, VANILLA_BLINKER_SEND, ideal_blinker_send, make_blinker_signals),
+#: Targets: workload key -> (label, largest ratio to vanilla, or None to report only).
+TIMED: dict[str, tuple[str, float | None]] = {
+    "stream": ("stream {rows:,} rows, .iterator(), time", 1.3),
+    "save_cascade": ("save cascade, Order.objects.create(), per create", 1.1),
+    "send_0": ("one send, 0 receivers, recording", 2.0),
+    "send_ignored": ("one send, 1 receiver, in IGNORE_SIGNALS, recording", 1.1),
+    "send_1": ("one send, 1 trivial receiver, recording", 2.5),
+    "send_5": ("one send, 5 trivial receivers, recording", 2.0),
 }
+#: Reported without a target.
+REPORTED: dict[str, str] = {
+    "blinker_1": "blinker: one send, 1 receiver, recording",
+    "blinker_5": "blinker: one send, 5 receivers, recording",
+    "queries": "a query run by a receiver, per query, recording",
+}
+#: The idle row: the workload where an idle cost would show most, its rows' sends being
+#: 60,000 ``pre_init``/``post_init`` with no receivers.
+IDLE_WORKLOAD = "stream"
+IDLE_TARGET = 1.02
+STREAM_MEMORY_TARGET = 1_000_000
+MEMORY_PER_CALL_TARGET = 512
 
 
-def sender_of(library: str, signal: Any, instance: Any) -> Callable[[], Any]:
-    """One send of ``signal`` as code using the library writes it."""
-    if library == "django":
-        return lambda: signal.send(sender=User, instance=instance, created=True)
-    return lambda: signal.send(User, instance=instance, created=True)
+class Recorder:
+    """``record_signals(config)`` as a recorder; :meth:`check` checks the last recording (after
+    the timed part) and drops it."""
+
+    def __init__(self, workload: str, config: Any = None) -> None:
+        self.workload = workload
+        self.config = config
+        self._last: Any = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[Any]:
+        from signal_panel import record_signals
+
+        with record_signals(self.config) as recording:
+            yield recording
+        self._last = recording
+
+    def check(self) -> None:
+        # Dropped after its check: a big recording kept alive would make every later collection
+        # in this process slower, and with it the idle variant.
+        recording, self._last = self._last, None
+        _expect(self.workload, recording)
 
 
-def time_batch(send: Callable[[], Any]) -> float:
-    """Seconds per send for one batch."""
-    start = time.perf_counter()
-    for _ in range(BATCH):
-        send()
-    return (time.perf_counter() - start) / BATCH
+def _expect(workload: str, recording: Any) -> None:
+    """Fail the run if ``recording`` does not hold what ``workload`` sent."""
+    sends = receivers = None
+    if workload == "save_cascade":
+        # pre_init, post_init, pre_save, post_save and order_placed per create; one receiver on
+        # each of the last three.
+        receivers = 3 * workloads.scale.creates
+    elif workload == "queries":
+        sends = receivers = 1
+    elif workload.startswith(("send_", "blinker_")):
+        if workload == "send_ignored":
+            sends = receivers = 0
+        else:
+            sends = workloads.scale.sends
+            receivers = int(workload.rsplit("_", 1)[1]) * sends
+    if sends is not None and len(recording.sends) != sends:
+        raise RuntimeError(f"{workload}: {len(recording.sends)} sends recorded, not {sends}")
+    if receivers is not None and len(recording.calls) != receivers:
+        raise RuntimeError(f"{workload}: {len(recording.calls)} calls recorded, not {receivers}")
+    if recording.truncated:
+        raise RuntimeError(f"{workload}: the recording was truncated")
 
 
-def measure(
-    rounds: int, library: str = "django"
-) -> tuple[dict[tuple[str, int], float], dict[str, Callable[..., Any]]]:
-    from signal_panel import install, record_signals
+def _ignoring_config() -> Any:
+    """The config of a recording whose ``IGNORE_SIGNALS`` lists ``stock_checked``.
 
-    signal_class, vanilla_send, ideal, make = LIBRARIES[library]
-    signals = make()
-    instance = User(username="ada")
-    results: dict[tuple[str, int], list[float]] = {}
+    Only the ignored-signal row records with it: a non-empty ``IGNORE_SIGNALS`` may cost every
+    recorded send something, and the other rows measure the default settings.
+    """
+    from django.test import override_settings
 
-    def run(variant: str, count: int) -> float:
-        signal = signals[count]
-        send = sender_of(library, signal, instance)
+    from benchmarks.benchapp.signals import IGNORED_SIGNAL
+    from signal_panel.conf import get_config
 
-        if variant == "vanilla":
-            signal_class.send = vanilla_send  # type: ignore[attr-defined]
-            return time_batch(send)
-        if variant == "ideal":
-            signal_class.send = ideal  # type: ignore[attr-defined]
-            try:
-                return time_batch(send)
-            finally:
-                signal_class.send = vanilla_send  # type: ignore[attr-defined]
-                IDEAL_LOG.clear()
-        if variant == "idle":
-            return time_batch(send)
-        if variant == "other ctx":
-            started, done = threading.Event(), threading.Event()
-
-            def other() -> None:
-                with record_signals():
-                    started.set()
-                    done.wait()
-
-            thread = threading.Thread(target=other)
-            thread.start()
-            started.wait()
-            try:
-                return time_batch(send)
-            finally:
-                done.set()
-                thread.join()
-        if variant == "recording":
-            with record_signals() as recording:
-                seconds = time_batch(send)
-            assert len(recording.sends) == BATCH
-            assert not recording.truncated
-            return seconds
-        raise ValueError(variant)
-
-    install()
-    variants = ["vanilla", "idle", "other ctx", "recording", "ideal"]
-    gc.enable()
-    for count in RECEIVER_COUNTS:
-        for _ in range(rounds):
-            for variant in variants:  # interleaved, so machine noise hits every variant alike
-                results.setdefault((variant, count), []).append(run(variant, count))
-    fastest = {key: min(values) for key, values in results.items()}
-    return fastest, {"signals": lambda: signals, "instance": lambda: instance}
+    with override_settings(SIGNAL_PANEL={"IGNORE_SIGNALS": [IGNORED_SIGNAL]}):
+        return get_config()
 
 
-def memory_per_call(receivers: int, sends: int = 2000, library: str = "django") -> float:
+def measure(options: Options, worker: VanillaWorker) -> dict[tuple[str, str], float]:
+    """The minimum of each workload's samples, by ``(workload, variant)``."""
+    measured = workloads.workloads()
+    ignoring = _ignoring_config()
+    recorders = {
+        name: Recorder(name, ignoring if name == "send_ignored" else None) for name in measured
+    }
+    samples: dict[tuple[str, str], list[float]] = {}
+    for number in range(options.rounds):
+        order = VARIANTS[number % 3 :] + VARIANTS[: number % 3]
+        for name, workload in measured.items():
+            if workload.unit == "bytes" and number >= options.memory_rounds:
+                continue
+            for variant in order:
+                if variant == "vanilla":
+                    value = worker.measure(name)
+                elif variant == "idle":
+                    value = workload.measure(contextlib.nullcontext)
+                else:
+                    value = workload.measure(recorders[name])
+                    recorders[name].check()
+                samples.setdefault((name, variant), []).append(value)
+    return {key: min(values) for key, values in samples.items()}
+
+
+def memory_per_call(receivers: int) -> float:
+    """Traced bytes a recording holds per receiver call, over ``MEMORY_CALLS`` calls of one
+    recording (``receivers`` trivial receivers per send)."""
+    from django.dispatch import Signal
+
+    from benchmarks.benchapp.models import Item
     from signal_panel import record_signals
 
-    signal = LIBRARIES[library][3]()[receivers]
-    instance = User(username="ada")
-    send = sender_of(library, signal, instance)
+    signal = Signal()
+    connected: list[Callable[..., None]] = []
+    for number in range(receivers):
+
+        def receiver(sender: Any, **kwargs: Any) -> None:
+            return None
+
+        receiver.__qualname__ = f"memory_receiver_{number}"
+        signal.connect(receiver, weak=False)
+        connected.append(receiver)
+    item = Item(pk=1, name="item")
     gc.collect()
     tracemalloc.start()
-    with record_signals() as recording:
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(sends):
-            send()
-        gc.collect()
-        after = tracemalloc.get_traced_memory()[0]
-        calls = recording.call_count
-    tracemalloc.stop()
+    try:
+        with record_signals() as recording:
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(MEMORY_CALLS // receivers):
+                signal.send(sender=Item, instance=item, created=True)
+            gc.collect()
+            after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    calls = len(recording.calls)
+    if calls != MEMORY_CALLS // receivers * receivers:
+        raise RuntimeError(f"memory per call: {calls} calls recorded")
     return (after - before) / calls
 
 
-QUERIES = 500  # queries per timed batch, all run by one receiver call
+def _ratio(value: float) -> str:
+    return f"{value:.2f}x"
 
 
-def query_cost(rounds: int) -> dict[tuple[str, str], float]:
-    """Seconds per query run inside a receiver call, not recording vs. recording (the query is
-    counted, timed and its SQL text kept on the call), fastest of interleaved rounds."""
-    from django.core.management import call_command
-    from django.db import connection
+def rows(options: Options, worker: VanillaWorker | None) -> list[Row]:
+    assert worker is not None
+    best = measure(options, worker)
+    table: list[Row] = []
 
-    from signal_panel import record_signals
-
-    call_command("migrate", run_syncdb=True, verbosity=0)
-    cursor = connection.cursor()
-    queries: dict[str, Callable[[], Any]] = {
-        'cursor.execute("SELECT 1")': lambda: cursor.execute("SELECT 1"),
-        "User.objects.filter(pk=1).exists()": lambda: User.objects.filter(pk=1).exists(),
-    }
-    timings: list[float] = []
-    signal = Signal()
-
-    def run_queries(sender: Any, query: Callable[[], Any], **kwargs: Any) -> None:
-        start = time.perf_counter()
-        for _ in range(QUERIES):
-            query()
-        timings.append((time.perf_counter() - start) / QUERIES)
-
-    signal.connect(run_queries, weak=False)
-    results: dict[tuple[str, str], list[float]] = {}
-    for _ in range(rounds):
-        for name, query in queries.items():
-            Signal.send = VANILLA_SEND  # type: ignore[method-assign]
-            signal.send(sender=None, query=query)
-            results.setdefault((name, "plain"), []).append(timings.pop())
-            with record_signals() as recording:
-                signal.send(sender=None, query=query)
-            assert recording.calls[0].queries == QUERIES
-            results.setdefault((name, "recording"), []).append(timings.pop())
-    return {key: min(values) for key, values in results.items()}
-
-
-def report_queries(rounds: int) -> None:
-    medians = query_cost(rounds)
-    print("\nSQL queries run by a receiver (SQLite in memory), per query")
-    print(f"{'query':<36} {'plain ns':>9}  {'recording ns':>12}  {'added ns':>8}")
-    for name in dict.fromkeys(name for name, _variant in medians):
-        plain, recorded = medians[(name, "plain")], medians[(name, "recording")]
-        print(
-            f"{name:<36} {plain * 1e9:>9.0f}  {recorded * 1e9:>12.0f}  "
-            f"{(recorded - plain) * 1e9:>8.0f}"
+    def timed_row(name: str, label: str, target: float | None) -> Row:
+        vanilla, idle, recording = (best[name, variant] for variant in VARIANTS)
+        ratio = recording / vanilla
+        return Row(
+            workload=label.format(rows=workloads.scale.stream_rows),
+            vanilla=format_seconds(vanilla),
+            idle=_ratio(idle / vanilla),
+            recording=format_seconds(recording),
+            measured=_ratio(ratio),
+            target=NO_FIGURE if target is None else f"<= {target:.2f}x",
+            met=None if target is None else ratio <= target,
         )
 
-
-SAVES = 200  # saves per timed batch
-
-
-def save_cost(rounds: int) -> dict[str, float]:
-    """Seconds per ``user.save()`` (an UPDATE on SQLite in memory) with one trivial ``pre_save``
-    and one trivial ``post_save`` receiver, plain vs. recording, fastest of interleaved rounds:
-    what recording adds to the model signals of a real request."""
-    from django.core.management import call_command
-    from django.db.models.signals import post_save, pre_save
-
-    from signal_panel import record_signals
-
-    call_command("migrate", run_syncdb=True, verbosity=0)
-    user = User.objects.create(username="saved")
-
-    def on_save(sender: Any, **kwargs: Any) -> None:
-        return None
-
-    pre_save.connect(on_save, sender=User, weak=False)
-    post_save.connect(on_save, sender=User, weak=False)
-    results: dict[str, list[float]] = {}
-    try:
-        for _ in range(rounds):
-            Signal.send = VANILLA_SEND  # type: ignore[method-assign]
-            results.setdefault("plain", []).append(time_saves(user))
-            with record_signals() as recording:
-                results.setdefault("recording", []).append(time_saves(user))
-            assert len(recording.sends) == 2 * SAVES
-    finally:
-        pre_save.disconnect(on_save, sender=User)
-        post_save.disconnect(on_save, sender=User)
-    return {variant: min(values) for variant, values in results.items()}
-
-
-def time_saves(user: Any) -> float:
-    start = time.perf_counter()
-    for _ in range(SAVES):
-        user.save()
-    return (time.perf_counter() - start) / SAVES
-
-
-def report_saves(rounds: int) -> None:
-    best = save_cost(rounds)
-    plain, recorded = best["plain"], best["recording"]
-    print("\nuser.save() with a pre_save and a post_save receiver (SQLite in memory), per save")
-    print(f"{'plain ns':>9}  {'recording ns':>12}  {'added ns':>8}  x plain")
-    print(
-        f"{plain * 1e9:>9.0f}  {recorded * 1e9:>12.0f}  {(recorded - plain) * 1e9:>8.0f}  "
-        f"{recorded / plain:>6.2f}x"
+    table.append(timed_row("stream", *TIMED["stream"]))
+    vanilla, idle, recording = (best["stream_memory", variant] for variant in VARIANTS)
+    table.append(
+        Row(
+            workload=f"stream {workloads.scale.stream_rows:,} rows, traced peak memory",
+            vanilla=format_bytes(vanilla),
+            idle=format_bytes(idle),
+            recording=format_bytes(recording),
+            measured="+" + format_bytes(recording - vanilla),
+            target=f"<= vanilla + {format_bytes(STREAM_MEMORY_TARGET)}",
+            met=recording - vanilla <= STREAM_MEMORY_TARGET,
+        )
     )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=25)
-    args = parser.parse_args()
-
-    failed: list[str] = []
-    for library in LIBRARIES:
-        if library == "blinker":
-            print(f"\nblinker {version('blinker')}")
-        report(library, args.rounds, failed)
-    report_queries(args.rounds)
-    report_saves(args.rounds)
-    if failed:
-        print("\nMissed targets: " + "; ".join(failed))
-
-
-def report(library: str, rounds: int, failed: list[str]) -> None:
-    """Time and print one library's rows; append each missed target to ``failed``."""
-    medians, _ = measure(rounds, library)
-    if library == "django":
-        print(f"Django {django.get_version()}, Python {sys.version.split()[0]}, {rounds} rounds")
-    print(f"{'receivers':>9}  {'variant':<10} {'ns/send':>9}  {'x vanilla':>9}  target")
-    targets = {"idle": 1.05, "recording": 2.0}
-    prefix = "" if library == "django" else f"{library}: "
-    for count in RECEIVER_COUNTS:
-        vanilla = medians[("vanilla", count)]
-        for variant in ("vanilla", "idle", "other ctx", "recording", "ideal"):
-            value = medians[(variant, count)]
-            ratio = value / vanilla
-            target = targets.get(variant)
-            if variant == "recording" and count == 0:
-                target = None  # the 2x target is set at 1 and 5 receivers
-            mark = ""
-            if target is not None:
-                ok = ratio <= target
-                mark = f"<= {target:.2f}x {'ok' if ok else 'MISSED'}"
-                if not ok:
-                    failed.append(f"{prefix}{variant} at {count} receivers: {ratio:.2f}x")
-            print(f"{count:>9}  {variant:<10} {value * 1e9:>9.0f}  {ratio:>8.2f}x  {mark}")
-    print()
-    for receivers in (1, 5):
-        per_call = memory_per_call(receivers, library=library)
-        ok = per_call <= 512
-        if not ok:
-            failed.append(f"{prefix}memory at {receivers} receivers: {per_call:.0f} B")
-        print(
-            f"memory per recorded receiver call, {receivers} receiver(s) per send: "
-            f"{per_call:.0f} bytes (target <= 512: {'ok' if ok else 'MISSED'})"
+    for name in ("save_cascade", "send_0", "send_ignored", "send_1", "send_5"):
+        table.append(timed_row(name, *TIMED[name]))
+    idle_ratio = best[IDLE_WORKLOAD, "idle"] / best[IDLE_WORKLOAD, "vanilla"]
+    table.append(
+        Row(
+            workload="idle (installed, nothing recording): "
+            + TIMED[IDLE_WORKLOAD][0].format(rows=workloads.scale.stream_rows),
+            vanilla=format_seconds(best[IDLE_WORKLOAD, "vanilla"]),
+            idle=format_seconds(best[IDLE_WORKLOAD, "idle"]),
+            recording=NO_FIGURE,
+            measured=_ratio(idle_ratio),
+            target=f"<= {IDLE_TARGET:.2f}x",
+            met=idle_ratio <= IDLE_TARGET,
         )
+    )
+    for receivers in (1, 5):
+        per_call = min(memory_per_call(receivers) for _ in range(options.memory_rounds))
+        table.append(
+            Row(
+                workload=f"memory per recorded receiver call, {receivers} per send",
+                vanilla=NO_FIGURE,
+                idle=NO_FIGURE,
+                recording=NO_FIGURE,
+                measured=format_bytes(per_call),
+                target=f"<= {MEMORY_PER_CALL_TARGET} B",
+                met=per_call <= MEMORY_PER_CALL_TARGET,
+            )
+        )
+    for name, label in REPORTED.items():
+        table.append(timed_row(name, label, None))
+    return table
 
+
+SECTION = Section("overhead", needs_vanilla=True, rows=rows)
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(__doc__.splitlines()[0], [SECTION]))

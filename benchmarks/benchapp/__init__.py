@@ -1,0 +1,1 @@
+"""A small shop: the models and receivers the benchmarks' workloads run on."""
