@@ -16,6 +16,9 @@ __all__ = ["DEFAULTS", "Config", "get_config", "validate"]
 DEFAULTS: dict[str, Any] = {
     # Receiver calls kept per recording; past it calls are counted, not stored.
     "MAX_CALLS": 10_000,
+    # Sends kept per recording (a run of alike sends without receivers is kept as one); past it
+    # sends and their calls are counted, not stored.
+    "MAX_SENDS": 20_000,
     # A receiver call at least this long is reported as slow.
     "SLOW_RECEIVER_MS": 5.0,
     # Longest summary of one kwarg value or sender, in characters.
@@ -40,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "MAX_CALLS": (int,),
+    "MAX_SENDS": (int,),
     "SLOW_RECEIVER_MS": (int, float),
     "SUMMARY_LENGTH": (int,),
     "SECRET_PATTERN": (str,),
@@ -69,7 +73,7 @@ def validate(value: object) -> list[str]:
             )
             continue
         # The isinstance() checks repeat the type check above for the type checker.
-        if key in ("MAX_CALLS", "SUMMARY_LENGTH", "REPEATED_QUERY_THRESHOLD"):
+        if key in ("MAX_CALLS", "MAX_SENDS", "SUMMARY_LENGTH", "REPEATED_QUERY_THRESHOLD"):
             if isinstance(item, int) and item < 1:
                 errors.append(f"SIGNAL_PANEL[{key!r}] must be at least 1, not {item!r}.")
         elif key == "SLOW_RECEIVER_MS":
@@ -96,6 +100,7 @@ class Config:
     """The settings one recording runs with, read once when it starts."""
 
     max_calls: int
+    max_sends: int
     slow_receiver_ns: int
     summary_length: int
     secret_pattern: re.Pattern[str]
@@ -129,6 +134,7 @@ def get_config() -> Config:
                 merged[key] = value
     return Config(
         max_calls=int(merged["MAX_CALLS"]),
+        max_sends=int(merged["MAX_SENDS"]),
         slow_receiver_ns=int(float(merged["SLOW_RECEIVER_MS"]) * 1_000_000),
         summary_length=int(merged["SUMMARY_LENGTH"]),
         secret_pattern=_compile(merged["SECRET_PATTERN"]),

@@ -60,6 +60,14 @@ _type_dict: Callable[[type], Any] = type.__dict__["__dict__"].__get__
 _type_qualname: Callable[[type], str] = type.__dict__["__qualname__"].__get__
 _type_module: Callable[[type], Any] = type.__dict__["__module__"].__get__
 _type_mro: Callable[[type], tuple[type, ...]] = type.__dict__["__mro__"].__get__
+_object_dict = object.__dict__["__getattribute__"]
+
+
+def _instance_dict(obj: object) -> dict[str, Any]:
+    """An instance's own ``__dict__``, read past any ``__getattribute__`` of its class."""
+    found: dict[str, Any] = _object_dict(obj, "__dict__")
+    return found
+
 
 #: Modules whose receivers and senders are the observer's (the toolbar's and this package's).
 OBSERVER_PACKAGES = ("debug_toolbar", "signal_panel")
@@ -116,59 +124,71 @@ def _text(value: object, default: str = "?") -> str:
     return value if type(value) is str else default
 
 
-# -- classes --------------------------------------------------------------------------------------
+# -- classes ----------------------------------------------------------------------------------
 
-# id(class) -> (weak reference to it, label, kind): the weak reference proves the id still names
-# the same class and keeps a class made per request from being kept alive.
-_classes: dict[int, tuple[Any, str, int]] = {}
+
+class _Class(NamedTuple):
+    """What :func:`learn_class` knows of a class."""
+
+    ref: Any  # a weak reference to it: proves the id still names it, keeps it from nothing
+    label: str  # auth.User for a model, else module.Qualname
+    kind: int  # what its instances are (_OTHER, _MODEL, ...)
+    attname: str | None  # a model's primary key attribute
+    observer: bool  # a model of django-debug-toolbar (its store), whose signals are its own
+
+
+# id(class) -> _Class.
+_classes: dict[int, _Class] = {}
 # What a class's instances are, for snapshot() and sender_label().
 _OTHER, _MODEL, _QUERYSET, _MANAGER, _ENUM = range(5)
 
 
-def _learn_class(cls: type) -> tuple[str, int]:
+def _learn_class(cls: type) -> _Class:
     mro = _type_mro(cls)
-    own = _type_dict(cls)
-    meta = own.get("_meta")
+    meta = _type_dict(cls).get("_meta")
     if Model in mro and meta is not None:
-        label = _text(getattr(meta, "label", None), _type_qualname(cls))
-        kind = _MODEL
-    else:
-        label = f"{_text(_type_module(cls))}.{_type_qualname(cls)}"
-        kind = (
-            _QUERYSET
-            if QuerySet in mro
-            else _MANAGER
-            if BaseManager in mro
-            else _ENUM
-            if enum.Enum in mro
-            else _OTHER
+        pk = getattr(meta, "pk", None)
+        attname = getattr(pk, "attname", None)
+        return _Class(
+            None,
+            _text(getattr(meta, "label", None), _type_qualname(cls)),
+            _MODEL,
+            attname if type(attname) is str else None,
+            _is_observer(_text(getattr(meta, "app_label", ""), "")),
         )
-    return label, kind
+    kind = _OTHER
+    if QuerySet in mro:
+        kind = _QUERYSET
+    elif BaseManager in mro:
+        kind = _MANAGER
+    elif enum.Enum in mro:
+        kind = _ENUM
+    return _Class(None, f"{_text(_type_module(cls))}.{_type_qualname(cls)}", kind, None, False)
+
+
+def learn_class(cls: type) -> _Class:
+    """What a label and a snapshot need of ``cls``, cached (by id, checked by weak reference)."""
+    entry = _classes.get(id(cls))
+    if entry is not None and entry.ref() is cls:
+        return entry
+    try:
+        learnt = _learn_class(cls)
+    except Exception:
+        return _Class(None, "?", _OTHER, None, False)
+    try:
+        learnt = learnt._replace(ref=_weak(cls))
+    except TypeError:
+        return learnt
+    if len(_classes) > _CACHE_LIMIT:
+        _classes.clear()
+    _classes[id(cls)] = learnt
+    return learnt
 
 
 def class_label(cls: type) -> tuple[str, int]:
     """``(label, kind)`` of a class: ``auth.User`` for a model, else ``module.Qualname``."""
-    entry = _classes.get(id(cls))
-    if entry is not None and entry[0]() is cls:
-        return entry[1], entry[2]
-    try:
-        label, kind = _learn_class(cls)
-    except Exception:
-        return "?", _OTHER
-    try:
-        ref = _weak(cls)
-    except TypeError:
-        return label, kind
-    if len(_classes) > _CACHE_LIMIT:
-        _classes.clear()
-    _classes[id(cls)] = (ref, label, kind)
-    return label, kind
-
-
-def is_observer_model(cls: type) -> bool:
-    """Whether ``cls`` is a model of django-debug-toolbar (its store), whose signals are its own."""
-    meta = _type_dict(cls).get("_meta")
-    return _is_observer(_text(getattr(meta, "app_label", ""), ""))
+    learnt = learn_class(cls)
+    return learnt.label, learnt.kind
 
 
 # -- receivers ----------------------------------------------------------------------------------
@@ -248,7 +268,7 @@ def _describe_receiver(receiver: object, depth: int) -> ReceiverInfo:
     mro = _type_mro(kind)
     mock = sys.modules.get("unittest.mock")
     if mock is not None and mock.NonCallableMock in mro:
-        name = _text(object.__getattribute__(receiver, "__dict__").get("_mock_name"), "")
+        name = _text(_instance_dict(receiver).get("_mock_name"), "")
         text = f"<{_type_qualname(kind)} name={name!r}>" if name else f"<{_type_qualname(kind)}>"
         return ReceiverInfo(text, "<mock>", ("mock", id(receiver)))
     if type in mro:  # a class used as a receiver
@@ -297,13 +317,13 @@ def sender_label(sender: object) -> str | None:
     for the debug toolbar's own models, whose signals are not the project's."""
     if sender is None:
         return "None"
-    kind = type(sender)
+    entry = _classes.get(id(sender))
+    if entry is not None and entry[0]() is sender:  # a class seen before
+        return OBSERVER if entry[4] else entry[1]
     try:
-        if type in _type_mro(kind):
-            label, what = class_label(sender)  # type: ignore[arg-type]
-            if what == _MODEL and is_observer_model(sender):  # type: ignore[arg-type]
-                return OBSERVER
-            return label
+        if type in _type_mro(type(sender)):
+            learnt = learn_class(sender)  # type: ignore[arg-type]
+            return OBSERVER if learnt.observer else learnt.label
         return describe(snapshot(sender, 60), 60)
     except Exception:
         return "?"
@@ -347,81 +367,76 @@ _SHOWN_ITEMS = 5
 
 def snapshot(value: object, limit: int, depth: int = 0) -> Any:
     """What to keep of ``value`` to describe it later: the value itself when it is a builtin
-    scalar, else a tuple of plain values (see the ``_T_*`` tags). Runs none of the value's code
-    and keeps no reference to it. Never raises."""
+    scalar or a short string, else a tuple of plain values (see the ``_T_*`` tags). Runs none of
+    the value's code and keeps no reference to it. Never raises."""
     kind = type(value)
     if kind in _KEPT:
         return value
+    if kind is str or kind is bytes:
+        if len(value) <= limit:  # type: ignore[arg-type]
+            return value
+        return (_T_TEXT, value[:limit], len(value))  # type: ignore[index,arg-type]
     try:
-        if kind is str or kind is bytes:
-            if len(value) <= limit:  # type: ignore[arg-type]
-                return value
-            return (_T_TEXT, value[:limit], len(value))  # type: ignore[index,arg-type]
         if kind in _CONTAINERS:
-            size = len(value)  # type: ignore[arg-type]
-            if depth >= 2:
-                return (_T_ITEMS, kind.__name__, size, None)
-            if kind is dict:
-                items: tuple[Any, ...] = tuple(
-                    (snapshot(k, 30, depth + 1), snapshot(v, 40, depth + 1), _key_text(k))
-                    for k, v in _first_items(value)  # type: ignore[arg-type]
-                )
-            else:
-                items = tuple(snapshot(item, 40, depth + 1) for item in _first(value))
-            return (_T_ITEMS, kind.__name__, size, items)
+            return _items(value, kind, depth)
+        entry = _classes.get(id(kind))
+        if entry is None or entry[0]() is not kind:
+            entry = learn_class(kind)
+        what = entry.kind
+        if what == _MODEL:
+            attname = entry[3]
+            pk = _instance_dict(value).get(attname) if attname else None
+            if type(pk) not in _KEPT:
+                pk = snapshot(pk, 40, 2)
+            return (_T_MODEL, entry[1], pk)
         if kind in _STDLIB_VALUES:
             return (_T_NAMED, repr(value))
         if kind is types.FunctionType:
             return (_T_NAMED, receiver_info(value).name)
         if type in _type_mro(kind):
-            return (_T_CLASS, class_label(value)[0])  # type: ignore[arg-type]
-        label, what = class_label(kind)
-        if what == _MODEL:
-            return (_T_MODEL, label, _primary_key(value, kind))
+            return (_T_CLASS, learn_class(value).label)  # type: ignore[arg-type]
         if what in (_QUERYSET, _MANAGER):
-            model = object.__getattribute__(value, "__dict__").get("model")
-            of = class_label(model)[0] if type(model) is not type(None) else "?"
+            model = _instance_dict(value).get("model")
+            of = learn_class(model).label if type in _type_mro(type(model)) else "?"  # type: ignore[arg-type]
             return (_T_OF, _type_qualname(kind), of)
         if what == _ENUM:
-            name = object.__getattribute__(value, "__dict__").get("_name_")
-            return (_T_NAMED, f"{label}.{_text(name)}")
-        return (_T_OBJECT, label)
+            name = _instance_dict(value).get("_name_")
+            return (_T_NAMED, f"{entry.label}.{_text(name)}")
+        return (_T_OBJECT, entry.label)
     except Exception:
         return (_T_OBJECT, "?")
 
 
-def _first(value: Any) -> list[Any]:
-    # Exact builtin containers only: iterating them runs no code of their items.
-    out: list[Any] = []
-    for item in value:
-        if len(out) == _SHOWN_ITEMS:
-            break
-        out.append(item)
-    return out
-
-
-def _first_items(value: dict[Any, Any]) -> list[tuple[Any, Any]]:
-    out: list[tuple[Any, Any]] = []
-    for item in dict.items(value):
-        if len(out) == _SHOWN_ITEMS:
-            break
-        out.append(item)
-    return out
+def _items(value: Any, kind: type, depth: int) -> tuple[Any, ...]:
+    """The snapshot of an exact builtin container: its length and its first items' snapshots
+    (iterating an exact container runs no code of its items)."""
+    size = len(value)
+    if depth >= 2:
+        return (_T_ITEMS, kind.__name__, size, None)
+    inner = depth + 1
+    items: list[Any] = []
+    if kind is dict:
+        for key, item in dict.items(value):
+            if len(items) == _SHOWN_ITEMS:
+                break
+            items.append(
+                (
+                    key if type(key) in _KEPT else snapshot(key, 30, inner),
+                    item if type(item) in _KEPT else snapshot(item, 40, inner),
+                    key if type(key) is str else None,
+                )
+            )
+    else:
+        for item in value:
+            if len(items) == _SHOWN_ITEMS:
+                break
+            items.append(item if type(item) in _KEPT else snapshot(item, 40, inner))
+    return (_T_ITEMS, kind.__name__, size, tuple(items))
 
 
 def _key_text(key: object) -> str | None:
     """A dict key's text, for masking secrets by name."""
     return key if type(key) is str else None
-
-
-def _primary_key(instance: object, kind: type) -> Any:
-    meta = _type_dict(kind).get("_meta") or getattr(kind, "_meta", None)
-    pk = getattr(meta, "pk", None)
-    attname = getattr(pk, "attname", None)
-    if type(attname) is not str:
-        return None
-    value = object.__getattribute__(instance, "__dict__").get(attname)
-    return snapshot(value, 40, 2)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -529,12 +544,13 @@ def _file_kind(filename: str) -> int:
     return 2 if filename.startswith(stdlib) else 0
 
 
-def find_callsite() -> tuple[types.CodeType, int] | None:
+def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     """The code and instruction offset of the first frame of the project on the stack: not in
     site-packages, the standard library or an instrumented library; else the first frame outside
     the instrumented libraries and the standard library. Raw material only: the offset becomes a
-    line when read (:func:`format_callsite`)."""
-    frame: types.FrameType | None = _getframe(1)
+    line when read (:func:`format_callsite`). ``skip``: frames of the caller's own to pass over
+    at once (they are this package's)."""
+    frame: types.FrameType | None = _getframe(skip)
     fallback: tuple[types.CodeType, int] | None = None
     kinds = _file_kinds
     while frame is not None:

@@ -343,6 +343,18 @@ class Recording(Tape):
     ``Send.calls`` and ``ReceiverCall.sends`` for the tree, or use :attr:`roots`.
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_call_views",
+        "_calls_by_send",
+        "_calls_done",
+        "_problems",
+        "_send_views",
+        "_sends_by_call",
+        "_sends_done",
+        "_view_of",
+    )
+
     def __init__(self, config: Config | None = None):
         super().__init__(config if config is not None else get_config())
         self._problems: list[Problem] | None = None

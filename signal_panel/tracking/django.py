@@ -33,7 +33,15 @@ from django.dispatch import Signal, dispatcher
 
 from signal_panel import naming, registry
 from signal_panel.tracking import rows
-from signal_panel.tracking.rows import State
+from signal_panel.tracking.rows import (
+    C_DURATION,
+    C_INFO,
+    C_SEND,
+    C_START,
+    S_DURATION,
+    S_START,
+    State,
+)
 from signal_panel.tracking.switch import MethodSwitch
 
 __all__ = ["install", "methods", "receiver_entries"]
@@ -111,6 +119,12 @@ def _make_send(robust: bool) -> Callable[..., Any]:
     reset_state = _state.reset
     begin_call = rows.begin_call
     end_call = rows.end_call
+    count_quiet = rows.count_quiet
+    described = naming._receivers
+    describe = naming.receiver_info
+    new_row = rows.new_call_row
+    MethodType = types.MethodType
+    perf_ns = rows._perf_ns
 
     def send(self: Signal, sender: Any, **named: Any) -> Any:
         current = get_state()
@@ -120,32 +134,70 @@ def _make_send(robust: bool) -> Callable[..., Any]:
             return baseline[name](self, sender, **named)
         # Django's own checks, in its order: the sender is hashed only when there are receivers.
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-            rows.quiet_send(current, self, sender, named, kind)
+            if not count_quiet(current, self, sender):
+                rows.quiet_send(current, self, sender, named, kind)
             return []
         responses: list[tuple[Any, Any]] = []
         sync_receivers, async_receivers = self._live_receivers(sender)
         if not sync_receivers and not async_receivers:
-            rows.quiet_send(current, self, sender, named, kind)
+            if not count_quiet(current, self, sender):
+                rows.quiet_send(current, self, sender, named, kind)
             return responses
         sends = rows.open_send(current, self, sender, named, kind)
+        # One recording with room: its call rows are written here (rows.fast_call), the clock
+        # read once per receiver. Anything else goes through rows.begin_call/end_call.
+        tape = current[0][0] if sends and len(current) == 1 and sends[0] else None
+        if tape is not None:
+            send_row, origin, call_rows = sends[0], tape.started_ns, tape.call_rows  # type: ignore[index]
+            clock = perf_ns()
         try:
             for receiver in sync_receivers:
-                started = begin_call(current, sends, receiver, False) if sends else None
-                token = set_state(started[0]) if started is not None else None
+                row = started = token = None
+                if tape is not None:
+                    # rows.fast_call, inline: this runs once per receiver call.
+                    target = receiver.__func__ if type(receiver) is MethodType else receiver
+                    entry = described.get(id(target))
+                    info = (
+                        entry[1]
+                        if entry is not None and entry[0]() is target
+                        else describe(receiver)
+                    )
+                    if not info.observer and tape.call_room > 0:
+                        tape.call_room -= 1
+                        tape.call_count += 1
+                        row = new_row()
+                        row[C_SEND] = send_row
+                        row[C_INFO] = info
+                        row[C_START] = clock - origin
+                        call_rows.append(row)
+                        token = set_state(((tape, row),))
+                if row is None and sends:
+                    started = begin_call(current, sends, receiver, False)
+                    if started is not None:
+                        token = set_state(started[0])
                 try:
                     response = receiver(signal=self, sender=sender, **named)
                 except BaseException as err:
                     swallowed = robust and issubclass(type(err), Exception)
-                    if started is not None:
-                        reset_state(token)  # type: ignore[arg-type]
+                    if token is not None:
+                        reset_state(token)
+                    if row is not None:
+                        clock = perf_ns()
+                        row[C_DURATION] = clock - origin - row[C_START]
+                        rows.note_error(row, err, swallowed)
+                    elif started is not None:
                         end_call(current, started[1], err, swallowed)
                     if not swallowed:
                         raise
                     self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
                     responses.append((receiver, err))
                     continue
-                if started is not None:
-                    reset_state(token)  # type: ignore[arg-type]
+                if token is not None:
+                    reset_state(token)
+                if row is not None:
+                    clock = perf_ns()
+                    row[C_DURATION] = clock - origin - row[C_START]
+                elif started is not None:
                     end_call(current, started[1], None, False)
                 responses.append((receiver, response))
             if async_receivers:
@@ -153,7 +205,9 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                     _async_from_sync(self, sender, named, async_receivers, robust, current, sends)
                 )
         finally:
-            if sends:
+            if tape is not None:
+                send_row[S_DURATION] = perf_ns() - origin - send_row[S_START]
+            elif sends:
                 rows.close_send_in(current, sends)
         return responses
 

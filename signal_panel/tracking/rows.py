@@ -47,9 +47,12 @@ __all__ = ["DatabaseWork", "Tape", "state"]
 _perf_ns = time.perf_counter_ns
 _KEPT = naming._KEPT
 _snapshot = naming.snapshot
+_sender_label = naming.sender_label
+_find_callsite = naming.find_callsite
 _receiver_info = naming.receiver_info
 _receivers = naming._receivers
 _MethodType = types.MethodType
+_weak_type = naming._weak
 
 # A send's row.
 (
@@ -102,6 +105,30 @@ class Tape:
     """What tracking writes of one recording: the rows, the counters, and the settings it reads
     per send (the base class of :class:`~signal_panel.recording.Recording`)."""
 
+    # Slots: the recorded send methods read and write these on every send and call.
+    __slots__ = (
+        "active",
+        "call_count",
+        "call_room",
+        "call_rows",
+        "callsites",
+        "config",
+        "connection_rows",
+        "dropped_calls",
+        "dropped_sends",
+        "duration_ns",
+        "events",
+        "ignored",
+        "observer_calls",
+        "quiet_runs",
+        "quiet_sends",
+        "send_room",
+        "send_rows",
+        "show_observer",
+        "started_ns",
+        "summary_length",
+    )
+
     def __init__(self, config: Config) -> None:
         self.config = config
         self.send_rows: list[list[Any]] = []
@@ -110,7 +137,7 @@ class Tape:
         self.call_count = 0
         #: Receiver calls made but not stored because ``MAX_CALLS`` was reached.
         self.dropped_calls = 0
-        #: Sends made but not stored because ``MAX_CALLS`` was reached.
+        #: Sends made but not stored because ``MAX_SENDS`` was reached.
         self.dropped_sends = 0
         #: Sends that reached no receiver (stored folded, see ``S_QUIET``).
         self.quiet_sends = 0
@@ -124,8 +151,9 @@ class Tape:
         self.duration_ns = 0
         #: Accepts rows; False once stopped (a task that outlived it writes nothing more).
         self.active = False
-        # Rows left before MAX_CALLS is reached, for sends and for calls.
-        self.send_room = config.max_calls
+        # Rows left before MAX_SENDS and MAX_CALLS are reached. Once either is, sends are
+        # counted, not stored (a send stored without the calls it made would mislead).
+        self.send_room = config.max_sends
         self.call_room = config.max_calls
         self.ignored: frozenset[int] = frozenset(
             id(signal) for signal in registry.resolve_signals(config.ignore_signals)[0]
@@ -161,61 +189,80 @@ def _in_atomic(using: object) -> bool | None:
         return None
 
 
-def _recorded(tape: Tape, signal: object) -> bool:
-    return tape.active and id(signal) not in tape.ignored
-
-
 def open_send(
     current: State, signal: object, sender: object, named: dict[str, Any], kind: object
 ) -> list[Any] | None:
     """Append a send's row to each recording of ``current`` that records it; return
-    ``[row or None, ...]`` in the order of ``current``, or None when none does (or the sender is
-    the debug toolbar's own model)."""
+    ``[row, DROPPED or None, ...]`` in the order of ``current``, or None when none does (or the
+    sender is the debug toolbar's own model)."""
     try:
-        label = naming.sender_label(sender)
-        if label is naming.OBSERVER:
+        label = _sender_label(sender)
+        if label is None:  # naming.OBSERVER
             return None
-        rows: list[Any] = []
-        args: tuple[Any, ...] | None = None
-        callsite: tuple[Any, int] | None = None
-        taken = False
-        now = _perf_ns()
+        if len(current) == 1:  # what every request runs
+            tape, parent = current[0]
+            if not tape.active or id(signal) in tape.ignored:
+                return None
+            if tape.quiet_runs:
+                tape.quiet_runs.clear()
+            if tape.send_room <= 0 or tape.call_room <= 0:
+                tape.dropped_sends += 1
+                return [DROPPED]  # its calls are still counted
+            tape.send_room -= 1
+            args, callsite = _take(tape, named)
+            return [_send_row(tape, parent, signal, label, args, callsite, kind, named)]
+        found: list[Any] = []
+        taken: tuple[Any, Any] | None = None
         for tape, parent in current:
-            if not _recorded(tape, signal):
-                rows.append(None)
+            if not tape.active or id(signal) in tape.ignored:
+                found.append(None)
                 continue
             if tape.quiet_runs:
                 tape.quiet_runs.clear()
-            if tape.send_room <= 0:
+            if tape.send_room <= 0 or tape.call_room <= 0:
                 tape.dropped_sends += 1
-                rows.append(DROPPED)  # its calls are still counted
+                found.append(DROPPED)
                 continue
             tape.send_room -= 1
-            if not taken:
-                taken = True
-                args, callsite = _take(tape, named)
-            row = [
-                signal,
-                label,
-                args,
-                parent,
-                kind,
-                callsite[0] if callsite is not None else None,
-                callsite[1] if callsite is not None else 0,
-                now - tape.started_ns,
-                0,
-                _in_atomic(named["using"]) if "using" in named else None,
-                0,
-                0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
-            ]
-            tape.send_rows.append(row)
-            rows.append(row)
-        for row in rows:
+            if taken is None:
+                taken = _take(tape, named)
+            args, callsite = taken
+            found.append(_send_row(tape, parent, signal, label, args, callsite, kind, named))
+        for row in found:
             if row is not None:
-                return rows
+                return found
         return None
     except Exception:
         return None
+
+
+def _send_row(
+    tape: Tape,
+    parent: list[Any] | None,
+    signal: object,
+    label: str,
+    args: tuple[Any, ...] | None,
+    callsite: tuple[Any, int] | None,
+    kind: object,
+    named: dict[str, Any],
+) -> list[Any]:
+    code, lasti = callsite if callsite is not None else (None, 0)
+    row = [
+        signal,
+        label,
+        args,
+        parent,
+        kind,
+        code,
+        lasti,
+        _perf_ns() - tape.started_ns,
+        0,
+        _in_atomic(named["using"]) if "using" in named else None,
+        0,
+        0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
+    ]
+    tape.send_rows.append(row)
+    return row
 
 
 def _take(tape: Tape, named: dict[str, Any]) -> tuple[tuple[Any, ...] | None, Any]:
@@ -225,10 +272,10 @@ def _take(tape: Tape, named: dict[str, Any]) -> tuple[tuple[Any, ...] | None, An
         limit = tape.summary_length
         flat: list[Any] = []
         for key, value in named.items():
-            flat.append(key)
-            flat.append(value if type(value) in _KEPT else _snapshot(value, limit))
+            flat += (key, value if type(value) in _KEPT else _snapshot(value, limit))
         args = tuple(flat)
-    return args, naming.find_callsite() if tape.callsites else None
+    # Pass over this function, its caller here and the recorded send method at once.
+    return args, _find_callsite(4) if tape.callsites else None
 
 
 def close_send(rows: list[Any]) -> None:
@@ -267,7 +314,7 @@ def quiet_send(
             label = naming.sender_label(sender)
             if label is naming.OBSERVER:
                 continue
-            if tape.send_room <= 0:
+            if tape.send_room <= 0 or tape.call_room <= 0:
                 tape.dropped_sends += 1
                 continue
             tape.send_room -= 1
@@ -297,6 +344,36 @@ def quiet_send(
             tape.quiet_runs[key] = (row, held)
     except Exception:
         pass
+
+
+#: A call's row before its fields are set: :func:`new_call_row` copies it.
+_CALL_ROW: list[Any] = [None, None, False, 0, 0, None, False, None]
+#: A new call row, to be filled in by index (the recorded send methods write the rows of the
+#: one recording of a context themselves, without a call per receiver).
+new_call_row = _CALL_ROW.copy
+
+
+def count_quiet(current: State, signal: object, sender: object) -> bool:
+    """Count a send that reached no receiver on the open run it continues, in the one recording
+    of ``current``; False when it continues none (then use :func:`quiet_send`)."""
+    if len(current) != 1:
+        return False
+    tape, parent = current[0]
+    run = tape.quiet_runs.get((id(signal), id(sender), id(parent)))
+    if run is None:
+        return False
+    held = run[1]
+    if held is sender or (type(held) is _weak_type and held() is sender):
+        run[0][S_QUIET] += 1
+        tape.quiet_sends += 1
+        return True
+    return False
+
+
+def note_error(row: list[Any], error: BaseException, swallowed: bool) -> None:
+    """Note on a call's row that the receiver raised ``error``."""
+    row[C_ERROR] = _error_text(error)
+    row[C_SWALLOWED] = swallowed
 
 
 def begin_call(
@@ -345,8 +422,7 @@ def end_call(
         if row is not None:
             row[C_DURATION] = now - tape.started_ns - row[C_START]
             if error is not None:
-                row[C_ERROR] = _error_text(error)
-                row[C_SWALLOWED] = swallowed
+                note_error(row, error, swallowed)
 
 
 def _error_text(error: BaseException) -> str:
