@@ -13,18 +13,36 @@ __all__ = ["check_settings", "register"]
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """``signal_panel.E001`` for every invalid key or value in ``SIGNAL_PANEL``."""
+    """``signal_panel.E001`` for every invalid key or value in ``SIGNAL_PANEL``, and
+    ``signal_panel.W001`` for each name in ``IGNORE_SIGNALS`` that names no signal (checks run
+    after every app is loaded, so every module-level signal can be found)."""
     if not hasattr(settings, "SIGNAL_PANEL"):
         return []
     value: object = getattr(settings, "SIGNAL_PANEL")  # noqa: B009 (not in django-stubs' Settings)
-    return [
+    errors = validate(value)
+    found: list[checks.CheckMessage] = [
         checks.Error(
             message,
             hint="See the Settings section of django-signal-panel's README.",
             id="signal_panel.E001",
         )
-        for message in validate(value)
+        for message in errors
     ]
+    ignored = value.get("IGNORE_SIGNALS") if isinstance(value, dict) else None
+    if isinstance(ignored, (list, tuple)) and not any("IGNORE_SIGNALS" in e for e in errors):
+        from signal_panel import registry
+
+        _found, missing = registry.resolve_signals(ignored)
+        found.extend(
+            checks.Warning(
+                f"SIGNAL_PANEL['IGNORE_SIGNALS'] names {name!r}, which is no signal of an "
+                "imported module nor a blinker signal name; it ignores nothing.",
+                hint="Use the signal's dotted path, e.g. 'django.db.models.signals.pre_init'.",
+                id="signal_panel.W001",
+            )
+            for name in missing
+        )
+    return found
 
 
 def register() -> None:
