@@ -29,6 +29,7 @@ from django.utils.functional import SimpleLazyObject
 from signal_panel import install, record_signals
 from signal_panel.checks import check_settings
 from signal_panel.stats import panel_stats
+from signal_panel.tracking.django import methods
 from tests.testapp.models import Author, Tag
 
 signal = Signal()
@@ -268,7 +269,11 @@ def test_a_wrapper_put_on_send_while_recording_keeps_working() -> None:
             assert signal.send(sender="recorded") == [(noop, None)]
         assert signal.send(sender="idle again") == [(noop, None)]
     finally:
+        # As the other library would take its wrapper away: ours goes back, then Django's.
         Signal.send = original  # type: ignore[method-assign]
+        with record_signals():
+            pass
+    assert Signal.send is methods.baseline["send"]
     assert wrapped == ["idle", "recorded", "idle again"]
     assert [send.sender for send in recording.sends] == ["'recorded'"]
 

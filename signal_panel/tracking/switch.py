@@ -37,20 +37,18 @@ class MethodSwitch(Generic[K]):
 
     def on(self) -> None:
         for key, (cls, name, method) in self.recorded.items():
-            if key in self.wrapped:
-                continue
             current = cls.__dict__[name]
-            if current is not method:
+            if current is not method and key not in self.wrapped:
                 self.baseline[key] = current
                 setattr(cls, name, method)
 
     def off(self) -> None:
         for key, (cls, name, method) in self.recorded.items():
-            if key in self.wrapped:
-                continue
             current = cls.__dict__[name]
             if current is method:
+                # Ours, directly (again, if a wrapper over it was taken away).
                 setattr(cls, name, self.baseline[key])
+                self.wrapped.discard(key)
             elif current is not self.baseline[key]:
                 # Another library put a wrapper over ours while recording was on.
                 self.wrapped.add(key)
