@@ -39,10 +39,14 @@ from django.db.models.manager import BaseManager
 
 __all__ = [
     "MASK",
+    "SECRET_WORDS",
     "ReceiverInfo",
     "describe",
+    "describe_model_args",
     "find_callsite",
     "format_callsite",
+    "is_secret",
+    "mask",
     "receiver_info",
     "sender_label",
     "short_path",
@@ -467,8 +471,8 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
                 parts = [
                     f"{describe(k, 30, secret, depth + 1)}: "
                     + (
-                        MASK
-                        if secret is not None and text is not None and secret.search(text)
+                        mask()
+                        if secret is not None and is_secret(text, secret)
                         else describe(v, 40, secret, depth + 1)
                     )
                     for k, v, text in items
@@ -489,12 +493,109 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
         return "<?>"
 
 
-def is_secret(name: object, secret: re.Pattern[str]) -> bool:
-    """Whether a kwarg's name matches the secret pattern."""
+def describe_model_args(label: str, kept: Any, limit: int, secret: re.Pattern[str]) -> str:
+    """:func:`describe` for ``pre_init``'s positional ``args``: the field values of the model
+    labelled ``label``, in field order (as ``Model.__init__`` reads them), with the values of
+    fields whose names are secret masked (a user's password hash, a session's data)."""
     try:
-        return type(name) is str and bool(secret.search(name))
+        if type(kept) is tuple and kept[0] == _T_ITEMS and kept[3]:
+            from django.apps import apps
+
+            meta = apps.get_model(label)._meta
+            _tag, name, size, items = kept
+            fields = meta.concrete_fields if size <= len(meta.concrete_fields) else meta.fields
+            hidden = (_T_NAMED, mask())
+            masked = tuple(
+                hidden
+                if is_secret(field.name, secret) or is_secret(field.attname, secret)
+                else item
+                for field, item in zip(fields, items, strict=False)
+            )
+            kept = (_T_ITEMS, name, size, masked + items[len(masked) :])
     except Exception:
+        pass
+    return describe(kept, limit, secret)
+
+
+#: Words that make a name secret wherever they stand in it: ``accessToken``, ``access_token``
+#: and ``ACCESS-TOKEN`` all hold ``token``. Added to what Django's exception reporter filter hides.
+SECRET_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "authorization",
+        "card",
+        "cookie",
+        "cookies",
+        "credential",
+        "credentials",
+        "csrf",
+        "cvc",
+        "cvv",
+        "key",
+        "otp",
+        "passphrase",
+        "passwd",
+        "password",
+        "pin",
+        "pwd",
+        "secret",
+        "session",
+        "sessionid",
+        "signature",
+        "ssn",
+        "token",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# (pattern, name) -> masked?
+_secret_names: dict[tuple[str, str], bool] = {}
+
+
+def _django_filter() -> Any:
+    from django.views.debug import get_default_exception_reporter_filter
+
+    return get_default_exception_reporter_filter()
+
+
+def mask() -> str:
+    """What a secret value is shown as: the exception reporter filter's cleansed substitute."""
+    try:
+        substitute = _django_filter().cleansed_substitute
+    except Exception:
+        return MASK
+    return substitute if type(substitute) is str else MASK
+
+
+def is_secret(name: object, secret: re.Pattern[str]) -> bool:
+    """Whether a value named ``name`` (a kwarg, a dict key) is a secret: its name matches
+    ``SECRET_PATTERN``, the project's exception reporter filter's ``hidden_settings`` (Django's
+    ``API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE`` by default), or holds one of
+    :data:`SECRET_WORDS` in any case or spelling (``sessionKey``, ``x-csrf-token``)."""
+    if type(name) is not str:
         return False
+    key = (secret.pattern, name)
+    found = _secret_names.get(key)
+    if found is None:
+        found = _judge(name, secret)
+        if len(_secret_names) > _CACHE_LIMIT:
+            _secret_names.clear()
+        _secret_names[key] = found
+    return found
+
+
+def _judge(name: str, secret: re.Pattern[str]) -> bool:
+    try:
+        if secret.search(name):
+            return True
+        hidden = getattr(_django_filter(), "hidden_settings", None)
+        if hidden is not None and hidden.search(name):
+            return True
+    except Exception:
+        return True  # cannot tell: mask
+    words = [word.lower() for word in _WORD.findall(name)]
+    pairs = (a + b for a, b in zip(words, words[1:], strict=False))
+    return any(word in SECRET_WORDS for word in words) or any(p in SECRET_WORDS for p in pairs)
 
 
 # -- call sites ---------------------------------------------------------------------------------
