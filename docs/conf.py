@@ -18,7 +18,7 @@ import signal_panel  # noqa: E402
 
 project = "django-signal-panel"
 author = "django-signal-panel contributors"
-copyright = "django-signal-panel contributors"  # noqa: A001
+copyright = "django-signal-panel contributors"
 release = signal_panel.__version__
 version = release
 

@@ -29,6 +29,8 @@ def test_every_setting_section_explains_it() -> None:
 
 
 def test_the_defaults_block_matches_the_code() -> None:
-    block = re.search(r"```python\n# settings.py\nSIGNAL_PANEL = (\{.*?\n\})\n```", SETTINGS_PAGE, re.S)
+    block = re.search(
+        r"```python\n# settings.py\nSIGNAL_PANEL = (\{.*?\n\})\n```", SETTINGS_PAGE, re.S
+    )
     assert block is not None, "docs/settings.md lost its defaults block"
     assert ast.literal_eval(block.group(1)) == DEFAULTS

@@ -43,7 +43,9 @@ def sdist_names(dist: Path) -> list[str]:
     [sdist] = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         # Every member sits under "django_signal_panel-<version>/".
-        return [member.name.split("/", 1)[1] for member in archive.getmembers() if "/" in member.name]
+        return [
+            member.name.split("/", 1)[1] for member in archive.getmembers() if "/" in member.name
+        ]
 
 
 def check_wheel_is_pure(dist: Path) -> None:
