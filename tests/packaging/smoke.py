@@ -7,6 +7,7 @@ project in one file (settings, a receiver, a view, the URLs) and exits non-zero 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -86,7 +87,11 @@ def main() -> None:
     client = Client()
     response = client.get("/pay/")
     assert response.status_code == 200, response.status_code
-    request_id = response.headers["djdt-request-id"]
+    assert "SignalPanel_receivers" in response.headers["Server-Timing"]
+    # The toolbar's root element carries the id its panels are fetched by.
+    found = re.search(r'data-request-id="(\w+)"', response.content.decode())
+    assert found is not None, "the toolbar was not rendered into the page"
+    request_id = found.group(1)
     panel = client.get(
         "/__debug__/render_panel/", {"request_id": request_id, "panel_id": "SignalPanel"}
     )
