@@ -11,8 +11,8 @@ from django.conf import settings
 
 __all__ = ["DEFAULTS", "Config", "get_config", "validate"]
 
-#: Every key of ``SIGNAL_PANEL`` with its default. docs/settings.md lists the same keys and defaults;
-#: ``tests/test_docs.py`` keeps the two in sync.
+#: Every key of ``SIGNAL_PANEL`` with its default. docs/settings.md lists the same keys and
+#: defaults; ``tests/test_docs.py`` keeps the two in sync.
 DEFAULTS: dict[str, Any] = {
     # Receiver calls kept per recording; past it calls are counted, not stored.
     "MAX_CALLS": 10_000,

@@ -24,6 +24,7 @@ import datetime
 import decimal
 import enum
 import functools
+import itertools
 import os
 import re
 import sys
@@ -594,7 +595,7 @@ def _judge(name: str, secret: re.Pattern[str]) -> bool:
     except Exception:
         return True  # cannot tell: mask
     words = [word.lower() for word in _WORD.findall(name)]
-    pairs = (a + b for a, b in zip(words, words[1:], strict=False))
+    pairs = (a + b for a, b in itertools.pairwise(words))
     return any(word in SECRET_WORDS for word in words) or any(p in SECRET_WORDS for p in pairs)
 
 
