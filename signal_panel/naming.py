@@ -671,6 +671,45 @@ def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     return fallback
 
 
+#: Frames passed over to find where a receiver was connected: this package's, Django's
+#: dispatcher (the ``@receiver`` decorator) and Django's lazy connection of ``"app.Model"``
+#: senders (``ModelSignal`` and the app registry's pending operations).
+_CONNECT_PLUMBING = (
+    os.sep + os.path.join("django", "dispatch", "dispatcher.py"),
+    os.sep + os.path.join("django", "db", "models", "signals.py"),
+    os.sep + os.path.join("django", "apps", "registry.py"),
+    os.sep + os.path.join("blinker", "base.py"),
+)
+_LAZY = os.sep + os.path.join("django", "apps", "registry.py")
+_own_roots: list[str] = []
+
+
+def connect_site() -> tuple[str, bool]:
+    """Where the ``connect()`` being run was called, whoever's code called it (the line of a
+    ``@receiver`` decorator, a ``ready()`` of Django's own), and whether it runs at start-up rather
+    than as the program serves: while a module is imported, or as Django's deferred connection
+    of a receiver for a lazy ``"app.Model"`` sender once that model is registered."""
+    frame: types.FrameType | None = _getframe(1)
+    site = "?"
+    found = False
+    start_up = False
+    if not _own_roots:
+        _own_roots.extend(_package_roots(("signal_panel",)))
+    own = tuple(_own_roots)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith("<frozen importlib") or (
+            filename.endswith(_LAZY) and frame.f_code.co_name == "do_pending_operations"
+        ):
+            start_up = True
+            break
+        if not found and not filename.startswith(own) and not filename.endswith(_CONNECT_PLUMBING):
+            site = format_callsite(frame.f_code, frame.f_lasti)
+            found = True
+        frame = frame.f_back
+    return site, start_up
+
+
 def format_callsite(code: types.CodeType | None, lasti: int) -> str:
     """``file:line in function`` for a call site found by :func:`find_callsite`."""
     if code is None:

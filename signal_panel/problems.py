@@ -204,6 +204,8 @@ def _connections(recording: Recording) -> Iterator[Problem]:
     # The same connect() run again (in a loop, or a view called twice by a test) is one problem.
     grouped: dict[tuple[str, int, str, str], Problem] = {}
     for event in recording.connections:
+        if event.at_start_up:
+            continue  # a module imported late, or a lazy sender's model registered late
         key = (event.action, id(event.signal), event.receiver_name, event.callsite)
         problem = grouped.get(key)
         if problem is None:

@@ -329,14 +329,26 @@ class Send:
 class ConnectEvent:
     """A ``connect()`` or ``disconnect()`` made while the recording was active."""
 
-    __slots__ = ("action", "callsite", "receiver_name", "signal", "start_ns")
+    __slots__ = ("action", "at_start_up", "callsite", "receiver_name", "signal", "start_ns")
 
-    def __init__(self, action: str, signal: object, receiver_name: str, callsite: str, at: int):
+    def __init__(
+        self,
+        action: str,
+        signal: object,
+        receiver_name: str,
+        callsite: str,
+        at: int,
+        at_start_up: bool = False,
+    ):
         self.action = action
         self.signal = signal
         self.receiver_name = receiver_name
+        #: ``file:line in function`` of the code that called ``connect()``/``disconnect()``.
         self.callsite = callsite
         self.start_ns = at
+        #: Made while a module was being imported, or by Django's deferred connection of a
+        #: receiver for an ``"app.Model"`` sender: start-up work, not the program's serving.
+        self.at_start_up = at_start_up
 
     @property
     def signal_name(self) -> str:

@@ -143,8 +143,9 @@ class Tape:
         self.quiet_sends = 0
         #: Calls of django-debug-toolbar's and this package's receivers, left out.
         self.observer_calls = 0
-        #: ``(action, signal, receiver name, call site, ns)`` of connect()/disconnect() calls.
-        self.connection_rows: list[tuple[str, object, str, str, int]] = []
+        #: ``(action, signal, receiver name, call site, ns, at start-up)`` of connect() and
+        #: disconnect() calls.
+        self.connection_rows: list[tuple[str, object, str, str, int, bool]] = []
         #: Findings reported by tracking (bulk operations that skip receivers).
         self.events: list[dict[str, Any]] = []
         self.started_ns = 0
@@ -459,11 +460,14 @@ def database_work(row: list[Any]) -> DatabaseWork:
     return work
 
 
-def note_connection(action: str, signal: object, receiver_name: str, callsite: str) -> None:
-    """A ``connect()``/``disconnect()`` made while this context records."""
+def note_connection(
+    action: str, signal: object, receiver_name: str, callsite: str, start_up: bool
+) -> None:
+    """A ``connect()``/``disconnect()`` made while this context records; ``start_up``: made while
+    a module was imported or by Django's deferred connection of a lazy sender."""
     now = _perf_ns()
     for tape, _parent in state.get():
         if tape.active:
             tape.connection_rows.append(
-                (action, signal, receiver_name, callsite, now - tape.started_ns)
+                (action, signal, receiver_name, callsite, now - tape.started_ns, start_up)
             )
