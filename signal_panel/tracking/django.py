@@ -162,7 +162,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                         if entry is not None and entry[0]() is target
                         else describe(receiver)
                     )
-                    if not info.observer and tape.call_room > 0:
+                    if not info.observer and tape.call_room > 0 and not tape.receiver_patterns:
                         tape.call_room -= 1
                         tape.call_count += 1
                         row = new_row()
