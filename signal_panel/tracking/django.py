@@ -160,6 +160,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         tape = current[0][0] if sends and len(current) == 1 and sends[0] else None
         if tape is not None:
             send_row, origin, call_rows = sends[0], tape.started_ns, tape.call_rows  # type: ignore[index]
+            stored_before = len(call_rows)
             clock = perf_ns()
         try:
             for receiver in sync_receivers:
@@ -218,6 +219,9 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         finally:
             if tape is not None:
                 send_row[S_DURATION] = perf_ns() - origin - send_row[S_START]
+                if len(call_rows) == stored_before and not async_receivers:
+                    # Every receiver was the toolbar's own (or ignored): quiet for the project.
+                    send_row[S_QUIET] = 1
             elif sends:
                 rows.close_send_in(current, sends)
         return responses
