@@ -37,6 +37,9 @@ PANEL_RENDER_ROWS = [
 ]
 
 
+REAL_PAGE_ROWS = ["real page, toolbar + panel vs toolbar", "real page, the panel's stored stats"]
+
+
 def run_quick(script: str) -> str:
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     completed = subprocess.run(
@@ -62,6 +65,7 @@ def table_rows(output: str) -> list[str]:
         ("overhead.py", OVERHEAD_ROWS),
         ("panel_render.py", PANEL_RENDER_ROWS),
         ("run.py", OVERHEAD_ROWS + PANEL_RENDER_ROWS),
+        ("real_page.py", REAL_PAGE_ROWS),
     ],
 )
 def test_script_prints_every_row(script: str, expected: list[str]) -> None:

@@ -1,0 +1,211 @@
+"""What the panel costs on a real page: a view with about 100 queries and 300 sends, served through
+the real django-debug-toolbar with its default panels, with and without the signal panel.
+
+Run: ``python benchmarks/real_page.py [--rounds N] [--quick]``.
+
+Both variants run in this process, request after request through ``django.test.Client``, the
+toolbar's middleware and its store, interleaved round by round (the order alternates), with the
+garbage collector on; each figure is the fastest round. *toolbar* is the toolbar with its default
+panels (``debug_toolbar.settings.PANELS_DEFAULTS``); *toolbar + panel* adds
+``signal_panel.panels.SignalPanel``, so the ratio is what the panel's own work (recording plus
+building its data) adds to a page the toolbar serves. The size is the panel's stats as the store
+keeps them (JSON).
+
+The page (``/order-page/``) lists 200 items (``pre_init``/``post_init`` each), creates 20 orders
+(each: a ``pre_save`` and a ``post_save`` receiver, one of which queries and sends a custom
+signal with a receiver) and runs a query per order line: about 100 queries and 300 sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+#: The share of the page the panel may add, and the largest stored stats.
+COST_TARGET = 1.05
+SIZE_TARGET = 100_000
+
+
+def configure() -> None:
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DEBUG=True,
+        SECRET_KEY="benchmarks-only",
+        ALLOWED_HOSTS=["*"],
+        INTERNAL_IPS=["127.0.0.1"],
+        ROOT_URLCONF=__name__,
+        INSTALLED_APPS=[
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "django.contrib.staticfiles",
+            "debug_toolbar",
+            "signal_panel",
+            "benchmarks.benchapp",
+        ],
+        MIDDLEWARE=["debug_toolbar.middleware.DebugToolbarMiddleware"],
+        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+        TEMPLATES=[
+            {"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}
+        ],
+        STATIC_URL="/static/",
+        USE_TZ=True,
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        DEBUG_TOOLBAR_CONFIG={
+            "SHOW_TOOLBAR_CALLBACK": lambda request: True,
+            "IS_RUNNING_TESTS": False,
+        },
+    )
+    django.setup()
+    from django.core.management import call_command
+
+    from benchmarks.benchapp import receivers
+    from benchmarks.benchapp.models import Item
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+    Item.objects.bulk_create(
+        Item(name=f"item {n}", price=Decimal(n % 50), stock=n % 7) for n in range(500)
+    )
+    receivers.connect()
+
+
+def order_page(request: Any) -> Any:
+    """About 100 queries and 300 sends, as a busy page of a shop might make."""
+    from django.http import HttpResponse
+
+    from benchmarks.benchapp.models import Item, Order
+
+    items = list(Item.objects.order_by("id")[:200])
+    lines = []
+    for item in items[:20]:
+        order = Order.objects.create(item_id=item.pk, quantity=item.stock + 1)
+        lines.append(f"{order.reference}: {Item.objects.filter(stock=item.stock).count()}")
+    for item in items[20:80]:
+        lines.append(str(Item.objects.filter(pk=item.pk).exists()))
+    body = "<html><body><ul>" + "".join(f"<li>{line}</li>" for line in lines)
+    return HttpResponse(body + "</ul></body></html>")
+
+
+urlpatterns: list[Any] = []
+
+
+def _urls() -> None:
+    from debug_toolbar.toolbar import debug_toolbar_urls
+    from django.urls import path
+
+    urlpatterns.extend([path("order-page/", order_page), *debug_toolbar_urls()])
+
+
+def serve(client: Any, panels: list[str]) -> tuple[float, int, dict[str, int]]:
+    """One request of the page with ``panels``: seconds, the panel's stored bytes, counts."""
+    from debug_toolbar.store import get_store
+    from debug_toolbar.toolbar import DebugToolbar
+    from django.test import override_settings
+
+    from benchmarks.benchapp.models import Order
+
+    with override_settings(DEBUG_TOOLBAR_PANELS=panels):
+        start = time.perf_counter()
+        response = client.get("/order-page/")
+        seconds = time.perf_counter() - start
+        assert response.status_code == 200
+        size, counts = 0, {}
+        if "signal_panel.panels.SignalPanel" in panels:
+            request_id = list(get_store().request_ids())[-1]
+            toolbar = DebugToolbar.fetch(request_id, "SignalPanel")
+            assert toolbar is not None
+            stats = toolbar.get_panel_by_id("SignalPanel").get_stats()
+            size = len(json.dumps(stats))
+            counts = {"sends": stats["send_count"], "calls": stats["call_count"]}
+    Order.objects.all().delete()
+    return seconds, size, counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--quick", action="store_true")
+    options = parser.parse_args()
+    if options.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    rounds = 5 if options.quick else options.rounds
+    configure()
+    _urls()
+    from debug_toolbar.settings import PANELS_DEFAULTS
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    plain = list(PANELS_DEFAULTS)
+    with_panel = [*plain, "signal_panel.panels.SignalPanel"]
+    client = Client()
+    best = {"toolbar": float("inf"), "panel": float("inf")}
+    size, counts = 0, {}
+    for variant in ("toolbar", "panel"):  # warm both up once
+        serve(client, plain if variant == "toolbar" else with_panel)
+    for number in range(rounds):
+        order = ("toolbar", "panel") if number % 2 == 0 else ("panel", "toolbar")
+        for variant in order:
+            seconds, stored, seen = serve(client, plain if variant == "toolbar" else with_panel)
+            best[variant] = min(best[variant], seconds)
+            if stored:
+                size, counts = stored, seen
+    from benchmarks.benchapp.models import Order
+
+    with CaptureQueriesContext(connection) as queries:
+        order_page(None)
+    Order.objects.all().delete()
+    ratio = best["panel"] / best["toolbar"]
+    load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
+    from importlib.metadata import version
+
+    print(
+        f"Python {sys.version.split()[0]}, Django {version('django')}, django-debug-toolbar "
+        f"{version('django-debug-toolbar')}; {rounds} rounds; garbage collector "
+        f"{'on' if gc.isenabled() else 'off'}; {os.cpu_count()} CPUs, load average {load}"
+    )
+    print(
+        f"page: {len(queries)} queries, {counts.get('sends', 0)} sends, "
+        f"{counts.get('calls', 0)} receiver calls"
+    )
+    rows = [
+        (
+            "real page, toolbar + panel vs toolbar",
+            f"{best['toolbar'] * 1e3:.1f} ms",
+            f"{best['panel'] * 1e3:.1f} ms",
+            f"{ratio:.3f}x",
+            f"<= {COST_TARGET:.2f}x",
+            ratio <= COST_TARGET,
+        ),
+        (
+            "real page, the panel's stored stats",
+            "-",
+            "-",
+            f"{size / 1000:.1f} kB",
+            f"<= {SIZE_TARGET // 1000} kB",
+            size <= SIZE_TARGET,
+        ),
+    ]
+    print(f"\n{'workload':<40} {'toolbar':>9} {'+ panel':>9} {'measured':>9} {'target':>9} result")
+    missed = []
+    for name, toolbar, panel, measured, target, met in rows:
+        result = "met" if met else "MISSED"
+        print(f"{name:<40} {toolbar:>9} {panel:>9} {measured:>9} {target:>9} {result}")
+        if not met:
+            missed.append(f"{name} ({measured}, target {target})")
+    print("\nMissed targets: " + "; ".join(missed) if missed else "\nAll targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
