@@ -9,6 +9,7 @@ HTML as the toolbar's ``render_panel`` view serves it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -172,9 +173,7 @@ def _request_id(request: Request, response: HttpResponse) -> str:
         f"{request.label} answered {response.status_code}, expected {request.status}"
     )
     # The history panel puts the toolbar's id for the request in this header, on every response.
-    request_id = response.headers.get("djdt-request-id")
-    assert request_id, f"{request.label}: the toolbar did not handle the request"
-    return request_id
+    return response.headers.get("djdt-request-id", "")
 
 
 def _cookies(client: Client | AsyncClient) -> dict[str, str]:
@@ -185,53 +184,76 @@ def _render_url(request_id: str) -> tuple[str, dict[str, str]]:
     return "/__debug__/render_panel/", {"request_id": request_id, "panel_id": PANEL_ID}
 
 
-def run(client: Client, flow: Flow) -> list[Visit]:
+def _visit(
+    request: Request, response: HttpResponse, client: Client | AsyncClient, toolbar: bool
+) -> Visit:
+    request_id = _request_id(request, response)
+    stats: dict[str, Any] = {}
+    if toolbar:
+        assert request_id, f"{request.label}: the toolbar did not handle the request"
+        stats = stored_stats(request_id)
+    return Visit(request, response, request_id, stats, cookies=_cookies(client))
+
+
+def send(client: Client, request: Request, *, toolbar: bool = True) -> Visit:
+    """Make ``request`` with a WSGI test client; with ``toolbar``, read what the toolbar stored."""
+    call: Callable[..., Any] = getattr(client, request.method)
+    response = call(request.path, request.data) if request.data else call(request.path)
+    visit = _visit(request, response, client, toolbar)
+    if toolbar:
+        visit.html = client.get(*_render_url(visit.request_id)).json()["content"]
+    return visit
+
+
+async def asend(client: AsyncClient, request: Request, *, toolbar: bool = True) -> Visit:
+    """Make ``request`` with an ASGI test client; with ``toolbar``, read what the toolbar
+    stored."""
+    call: Callable[..., Any] = getattr(client, request.method)
+    if request.data:
+        response = await call(request.path, request.data)
+    else:
+        response = await call(request.path)
+    visit = _visit(request, response, client, toolbar)
+    if toolbar:
+        rendered = await client.get(*_render_url(visit.request_id))
+        visit.html = rendered.json()["content"]
+    return visit
+
+
+def run(client: Client, flow: Flow, *, toolbar: bool = True) -> list[Visit]:
     """Run ``flow`` with a WSGI test client; one :class:`Visit` per request."""
     visits: list[Visit] = []
     try:
         request = next(flow)
         while True:
-            call: Callable[..., Any] = getattr(client, request.method)
-            response = call(request.path, request.data) if request.data else call(request.path)
-            visit = visit_for(request, response, client)
-            rendered = client.get(*_render_url(visit.request_id))
-            visit.html = rendered.json()["content"]
-            visits.append(visit)
-            request = flow.send(visit)
+            visits.append(send(client, request, toolbar=toolbar))
+            request = flow.send(visits[-1])
     except StopIteration:
         pass
     return visits
 
 
-async def arun(client: AsyncClient, flow: Flow) -> list[Visit]:
+async def arun(client: AsyncClient, flow: Flow, *, toolbar: bool = True) -> list[Visit]:
     """Run ``flow`` with an ASGI test client; one :class:`Visit` per request."""
     visits: list[Visit] = []
     try:
         request = next(flow)
         while True:
-            call: Callable[..., Any] = getattr(client, request.method)
-            if request.data:
-                response = await call(request.path, request.data)
-            else:
-                response = await call(request.path)
-            visit = visit_for(request, response, client)
-            visit.html = await arender(client, visit)
-            visits.append(visit)
-            request = flow.send(visit)
+            visits.append(await asend(client, request, toolbar=toolbar))
+            request = flow.send(visits[-1])
     except StopIteration:
         pass
     return visits
 
 
-async def arender(client: AsyncClient, visit: Visit) -> str:
-    rendered = await client.get(*_render_url(visit.request_id))
-    html: str = rendered.json()["content"]
-    return html
-
-
-def visit_for(request: Request, response: HttpResponse, client: Client | AsyncClient) -> Visit:
-    request_id = _request_id(request, response)
-    return Visit(request, response, request_id, stored_stats(request_id), cookies=_cookies(client))
+async def agather(
+    requests: Iterable[tuple[AsyncClient, Request]], *, toolbar: bool = True
+) -> list[Visit]:
+    """Make all ``requests`` at once (``asyncio.gather``), each with its client."""
+    visits = await asyncio.gather(
+        *(asend(client, request, toolbar=toolbar) for client, request in requests)
+    )
+    return list(visits)
 
 
 # -- reading what the panel showed ---------------------------------------------------------------
@@ -351,3 +373,53 @@ def describe(found: dict[str, list[str]]) -> str:
         lines.append(label)
         lines.extend(f"    {item}" for item in items)
     return "\n".join(lines)
+
+
+_SAVED_NOTE = re.compile(r"instance=<notes\.Note pk=(\d+)>")
+_PAGE_NOTE = re.compile(r"<p>(\d+)</p>")
+
+
+def page_note(visit: Visit) -> str:
+    """The pk of the note the public page saved (the page shows it)."""
+    found = _PAGE_NOTE.search(visit.text)
+    assert found, f"{visit.label} shows no note"
+    return found.group(1)
+
+
+def notes_saved(visit: Visit) -> list[str]:
+    """The pks of the notes whose post_save the visit's panel shows."""
+    return [
+        pk
+        for row in visit.stats["timeline"]
+        if row["type"] in ("send", "run") and row["signal"] == "post_save"
+        for pk in _SAVED_NOTE.findall(row["kwargs"])
+    ]
+
+
+def concurrent_requests(
+    admin: AsyncClient, add_page: Visit, visitors: list[AsyncClient]
+) -> list[tuple[AsyncClient, Request]]:
+    """What the concurrent test sends at once: the logged-in admin views its index and list and
+    adds a note while each visitor opens the public page."""
+    return [
+        (admin, Request("get", "/admin/")),
+        (admin, Request("get", "/admin/notes/note/")),
+        (
+            admin,
+            Request(
+                "post",
+                "/admin/notes/note/add/",
+                {
+                    "csrfmiddlewaretoken": add_page.form_token,
+                    "title": "Added while others visit",
+                    "tags": "busy",
+                    "_continue": "Save and continue editing",
+                },
+                status=302,
+            ),
+        ),
+        *(
+            (visitor, Request("get", f"/note/?title=Visitor+{number}"))
+            for number, visitor in enumerate(visitors)
+        ),
+    ]
