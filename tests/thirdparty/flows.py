@@ -331,19 +331,24 @@ def _pieces(value: str) -> Iterator[str]:
         yield value[start : start + size]
 
 
+def secrets_in(text: str, secrets: dict[str, set[str]]) -> list[str]:
+    """Which of ``secrets`` (``{"session key": {...}}``) ``text`` contains, whole or as a piece
+    of :data:`SECRET_PIECE` characters."""
+    shown = []
+    for what, values in secrets.items():
+        for value in sorted(values):
+            piece = next((p for p in _pieces(value) if p in text), None)
+            if piece is not None:
+                whole = "whole" if value in text else "in part"
+                shown.append(f"{what}, {whole}: {piece!r} of {value[:8]}…")
+    return shown
+
+
 def secrets_shown(visits: Iterable[Visit], secrets: dict[str, set[str]]) -> dict[str, list[str]]:
-    """Which of ``secrets`` (``{"session key": {...}}``) each visit's panel HTML contains, whole
-    or as a piece of :data:`SECRET_PIECE` characters."""
+    """Which of ``secrets`` each visit's panel HTML contains (see :func:`secrets_in`)."""
     found: dict[str, list[str]] = {}
     for visit in visits:
-        html = visit.html
-        shown = []
-        for what, values in secrets.items():
-            for value in sorted(values):
-                piece = next((p for p in _pieces(value) if p in html), None)
-                if piece is not None:
-                    whole = "whole" if value in html else "in part"
-                    shown.append(f"{what}, {whole}: {piece!r} of {value[:8]}…")
+        shown = secrets_in(visit.html, secrets)
         if shown:
             found[visit.label] = shown
     return found
@@ -393,6 +398,20 @@ def notes_saved(visit: Visit) -> list[str]:
         for row in visit.stats["timeline"]
         if row["type"] in ("send", "run") and row["signal"] == "post_save"
         for pk in _SAVED_NOTE.findall(row["kwargs"])
+    ]
+
+
+_ACTION = re.compile(r"action='(\w+)'")
+
+
+def m2m_actions(visit: Visit) -> list[str]:
+    """The ``action`` of each m2m_changed send the visit's timeline shows, in order (a folded run
+    shows its first send's)."""
+    return [
+        action
+        for row in visit.stats["timeline"]
+        if row["type"] in ("send", "run") and row["signal"] == "m2m_changed"
+        for action in _ACTION.findall(row["kwargs"])
     ]
 
 

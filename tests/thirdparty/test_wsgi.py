@@ -94,6 +94,13 @@ def test_public_page_shows_no_receiver_of_the_toolbar_or_the_panel(
     assert found == {}, flows.describe(found)
 
 
+def test_tagging_in_the_admin_shows_both_m2m_changed_sends(admin_visits: list[Visit]) -> None:
+    # taggit's add() sends m2m_changed with action="pre_add", saves the tagged items, then sends
+    # it with action="post_add": the timeline must show both, in that order.
+    [added] = [visit for visit in admin_visits if visit.label == "POST /admin/notes/note/add/"]
+    assert flows.m2m_actions(added) == ["pre_add", "post_add"]
+
+
 def test_admin_flow_panel_html_shows_no_secret(admin_visits: list[Visit]) -> None:
     secrets = flows.client_secrets(admin_visits)
     secrets["password hash"] = {get_user_model().objects.get(username=flows.USERNAME).password}
