@@ -1,37 +1,31 @@
 # `make test` and `make demo` set everything up from nothing: virtualenvs, packages, Chromium.
+# The stacks, the pinned Django versions and the sessions are in noxfile.py.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Two stacks: the oldest supported Django on the oldest supported Python, and the newest.
-PYTHON_OLD ?= $(shell command -v python3.11 || command -v python3)
-PYTHON_NEW ?= $(shell ls -d $$HOME/.pyenv/versions/3.12*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3 2>/dev/null | head -n1 || command -v python3.12)
-DJANGO_OLD := Django>=5.2,<5.3
-DJANGO_NEW := Django>=6.1,<6.2
-VENV_OLD := .venv/dj52
-VENV_NEW := .venv/dj61
+# The Python that runs nox (nox finds each stack's own Python: 3.11, 3.12 and 3.13).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+TOOLS := .venv/tools
+NOX := $(TOOLS)/bin/nox
 PORT ?= 8000
-PYTEST_ARGS ?=
+# Extra arguments for nox, e.g. NOX_ARGS="-s tests-django6.0".
+NOX_ARGS ?=
 
-.PHONY: help test lint test-old test-new demo screenshots bench chromium clean
+.PHONY: help test demo docs bench screenshots chromium clean
 
 help:
-	@echo "make demo    run the example project on http://127.0.0.1:$(PORT)/ (PORT= to change)"
-	@echo "make test    lint, then the whole suite on Django 5.2 (Python 3.11) and Django 6.1 (Python 3.12+)"
-	@echo "make bench   run the benchmarks"
+	@echo "make test         lint, the suite on every stack (Django 5.2, 6.0, 6.1), docs, package"
+	@echo "make demo         run the example project on http://127.0.0.1:$(PORT)/ (PORT= to change)"
+	@echo "make docs         build the documentation into docs/_build/html"
+	@echo "make bench        run the benchmarks"
+	@echo "make screenshots  retake the pictures in docs/ with Chromium"
+	@echo "make clean        remove the virtualenvs and everything built"
 
-$(VENV_OLD)/.installed: pyproject.toml
-	rm -rf $(VENV_OLD)
-	$(PYTHON_OLD) -m venv $(VENV_OLD)
-	$(VENV_OLD)/bin/pip install --quiet --upgrade pip
-	$(VENV_OLD)/bin/pip install --quiet -e ".[test,lint]" "$(DJANGO_OLD)"
-	touch $@
-
-$(VENV_NEW)/.installed: pyproject.toml
-	@test -n "$(PYTHON_NEW)" || { echo "Python 3.12 or 3.13 is needed for Django 6.1 (pyenv install 3.12)"; exit 1; }
-	rm -rf $(VENV_NEW)
-	$(PYTHON_NEW) -m venv $(VENV_NEW)
-	$(VENV_NEW)/bin/pip install --quiet --upgrade pip
-	$(VENV_NEW)/bin/pip install --quiet -e ".[test]" "$(DJANGO_NEW)"
+$(TOOLS)/.installed: Makefile
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet "nox>=2024.10.9"
 	touch $@
 
 # Browser tests drive Debian's Chromium; a fresh machine does not have it yet.
@@ -40,34 +34,20 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-lint: $(VENV_OLD)/.installed
-	$(VENV_OLD)/bin/ruff check .
-	$(VENV_OLD)/bin/ruff format --check .
-	$(VENV_OLD)/bin/mypy
+test: $(TOOLS)/.installed chromium
+	$(NOX) $(NOX_ARGS)
 
-test-old: $(VENV_OLD)/.installed chromium
-	$(VENV_OLD)/bin/python -m pytest $(PYTEST_ARGS)
-	$(VENV_OLD)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
+demo: $(TOOLS)/.installed
+	$(NOX) -s demo -- $(PORT)
 
-test-new: $(VENV_NEW)/.installed chromium
-	$(VENV_NEW)/bin/python -m pytest $(PYTEST_ARGS)
-	$(VENV_NEW)/bin/python -m pytest tests/demo --ds=demo_site.settings $(PYTEST_ARGS)
+docs: $(TOOLS)/.installed
+	$(NOX) -s docs
 
-test: lint test-old test-new
+bench: $(TOOLS)/.installed
+	$(NOX) -s bench
 
-demo: $(VENV_OLD)/.installed
-	$(VENV_OLD)/bin/python demo_site/manage.py migrate --noinput
-	$(VENV_OLD)/bin/python demo_site/manage.py load_demo_data
-	$(VENV_OLD)/bin/python demo_site/manage.py runserver 127.0.0.1:$(PORT)
-
-# README's screenshots (docs/), taken by the browser tests; a plain test run leaves them alone.
-screenshots: $(VENV_OLD)/.installed chromium
-	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/browser -m browser
-	SCREENSHOTS=1 $(VENV_OLD)/bin/python -m pytest tests/demo/test_screenshots.py --ds=demo_site.settings -m browser
-
-bench: $(VENV_OLD)/.installed
-	$(VENV_OLD)/bin/python benchmarks/overhead.py
-	$(VENV_OLD)/bin/python benchmarks/panel_render.py
+screenshots: $(TOOLS)/.installed chromium
+	$(NOX) -s screenshots
 
 clean:
-	rm -rf .venv demo_site/db.sqlite3
+	rm -rf .venv dist build docs/_build .coverage demo_site/db.sqlite3

@@ -23,7 +23,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     found: list[checks.CheckMessage] = [
         checks.Error(
             message,
-            hint="See the Settings section of django-signal-panel's README.",
+            hint="See the settings page of django-signal-panel's docs (docs/settings.md).",
             id="signal_panel.E001",
         )
         for message in errors

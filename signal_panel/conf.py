@@ -11,8 +11,8 @@ from django.conf import settings
 
 __all__ = ["DEFAULTS", "Config", "get_config", "validate"]
 
-#: Every key of ``SIGNAL_PANEL`` with its default. README.md lists the same keys and defaults;
-#: ``tests/test_docs.py`` keeps the two in sync.
+#: Every key of ``SIGNAL_PANEL`` with its default. docs/settings.md lists the same keys and
+#: defaults; ``tests/test_docs.py`` keeps the two in sync.
 DEFAULTS: dict[str, Any] = {
     # Receiver calls kept per recording; past it calls are counted, not stored.
     "MAX_CALLS": 10_000,
@@ -32,6 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "CAPTURE_CALLSITE": True,
     # Dotted names of signals that are never recorded.
     "IGNORE_SIGNALS": [],
+    # Receivers (dotted names or fnmatch patterns such as "wagtail.*") whose calls are counted,
+    # not recorded.
+    "IGNORE_RECEIVERS": [],
+    # Problems not reported: a kind ("slow_receiver"), or a kind and a receiver pattern
+    # ("bypassed_receivers:wagtail.*").
+    "IGNORE_PROBLEMS": [],
     # A receiver call running the same SQL at least this many times is a likely N+1.
     "REPEATED_QUERY_THRESHOLD": 5,
     # Show the registry of every known signal and its receivers in the panel.
@@ -49,6 +55,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "SECRET_PATTERN": (str,),
     "CAPTURE_CALLSITE": (bool,),
     "IGNORE_SIGNALS": (list, tuple),
+    "IGNORE_RECEIVERS": (list, tuple),
+    "IGNORE_PROBLEMS": (list, tuple),
     "REPEATED_QUERY_THRESHOLD": (int,),
     "SHOW_REGISTRY": (bool,),
     "SHOW_TOOLBAR_ACTIVITY": (bool,),
@@ -92,6 +100,51 @@ def validate(value: object) -> list[str]:
             and not all(isinstance(name, str) for name in item)
         ):
             errors.append("SIGNAL_PANEL['IGNORE_SIGNALS'] must list dotted signal names (str).")
+        elif (
+            key == "IGNORE_RECEIVERS"
+            and isinstance(item, (list, tuple))
+            and not all(isinstance(name, str) and name for name in item)
+        ):
+            errors.append(
+                "SIGNAL_PANEL['IGNORE_RECEIVERS'] must list receiver names or patterns (str)."
+            )
+        elif key == "IGNORE_PROBLEMS" and isinstance(item, (list, tuple)):
+            errors.extend(_problem_pattern_errors(item))
+    return errors
+
+
+#: The kinds of problem, worst first (``signal_panel.problems.KINDS``; the settings check needs them
+#: without importing the analysis). The panel and the text tree show them in this order.
+PROBLEM_KINDS = (
+    "raised_error",
+    "recursion",
+    "duplicate_receiver",
+    "swallowed_error",
+    "connect_during_request",
+    "bypassed_receivers",
+    "repeated_query",
+    # Below what this request did wrong: it is about how a receiver was connected (usually at
+    # start-up), and it does no harm under DEBUG=True.
+    "vanishing_receiver",
+    "slow_receiver",
+)
+
+
+def _problem_pattern_errors(patterns: list[Any] | tuple[Any, ...]) -> list[str]:
+    errors = []
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            errors.append(
+                "SIGNAL_PANEL['IGNORE_PROBLEMS'] must list problem kinds or 'kind:receiver "
+                f"pattern' strings, not {type(pattern).__name__}."
+            )
+            continue
+        kind = pattern.split(":", 1)[0]
+        if kind not in PROBLEM_KINDS:
+            errors.append(
+                f"SIGNAL_PANEL['IGNORE_PROBLEMS'] names {kind!r}, which is no kind of problem; "
+                f"the kinds are {', '.join(PROBLEM_KINDS)}."
+            )
     return errors
 
 
@@ -106,6 +159,8 @@ class Config:
     secret_pattern: re.Pattern[str]
     capture_callsite: bool
     ignore_signals: frozenset[str]
+    ignore_receivers: tuple[str, ...]
+    ignore_problems: tuple[str, ...]
     repeated_query_threshold: int
     show_registry: bool
     show_observer: bool
@@ -140,6 +195,8 @@ def get_config() -> Config:
         secret_pattern=_compile(merged["SECRET_PATTERN"]),
         capture_callsite=bool(merged["CAPTURE_CALLSITE"]),
         ignore_signals=frozenset(merged["IGNORE_SIGNALS"]),
+        ignore_receivers=tuple(merged["IGNORE_RECEIVERS"]),
+        ignore_problems=tuple(merged["IGNORE_PROBLEMS"]),
         repeated_query_threshold=int(merged["REPEATED_QUERY_THRESHOLD"]),
         show_registry=bool(merged["SHOW_REGISTRY"]),
         show_observer=bool(merged["SHOW_TOOLBAR_ACTIVITY"]),

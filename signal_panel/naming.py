@@ -24,6 +24,7 @@ import datetime
 import decimal
 import enum
 import functools
+import itertools
 import os
 import re
 import sys
@@ -39,10 +40,14 @@ from django.db.models.manager import BaseManager
 
 __all__ = [
     "MASK",
+    "SECRET_WORDS",
     "ReceiverInfo",
     "describe",
+    "describe_model_args",
     "find_callsite",
     "format_callsite",
+    "is_secret",
+    "mask",
     "receiver_info",
     "sender_label",
     "short_path",
@@ -467,8 +472,8 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
                 parts = [
                     f"{describe(k, 30, secret, depth + 1)}: "
                     + (
-                        MASK
-                        if secret is not None and text is not None and secret.search(text)
+                        mask()
+                        if secret is not None and is_secret(text, secret)
                         else describe(v, 40, secret, depth + 1)
                     )
                     for k, v, text in items
@@ -489,12 +494,109 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
         return "<?>"
 
 
-def is_secret(name: object, secret: re.Pattern[str]) -> bool:
-    """Whether a kwarg's name matches the secret pattern."""
+def describe_model_args(label: str, kept: Any, limit: int, secret: re.Pattern[str]) -> str:
+    """:func:`describe` for ``pre_init``'s positional ``args``: the field values of the model
+    labelled ``label``, in field order (as ``Model.__init__`` reads them), with the values of
+    fields whose names are secret masked (a user's password hash, a session's data)."""
     try:
-        return type(name) is str and bool(secret.search(name))
+        if type(kept) is tuple and kept[0] == _T_ITEMS and kept[3]:
+            from django.apps import apps
+
+            meta = apps.get_model(label)._meta
+            _tag, name, size, items = kept
+            fields = meta.concrete_fields if size <= len(meta.concrete_fields) else meta.fields
+            hidden = (_T_NAMED, mask())
+            masked = tuple(
+                hidden
+                if is_secret(field.name, secret) or is_secret(field.attname, secret)
+                else item
+                for field, item in zip(fields, items, strict=False)
+            )
+            kept = (_T_ITEMS, name, size, masked + items[len(masked) :])
     except Exception:
+        pass
+    return describe(kept, limit, secret)
+
+
+#: Words that make a name secret wherever they stand in it: ``accessToken``, ``access_token``
+#: and ``ACCESS-TOKEN`` all hold ``token``. Added to what Django's exception reporter filter hides.
+SECRET_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "authorization",
+        "card",
+        "cookie",
+        "cookies",
+        "credential",
+        "credentials",
+        "csrf",
+        "cvc",
+        "cvv",
+        "key",
+        "otp",
+        "passphrase",
+        "passwd",
+        "password",
+        "pin",
+        "pwd",
+        "secret",
+        "session",
+        "sessionid",
+        "signature",
+        "ssn",
+        "token",
+    }
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# (pattern, name) -> masked?
+_secret_names: dict[tuple[str, str], bool] = {}
+
+
+def _django_filter() -> Any:
+    from django.views.debug import get_default_exception_reporter_filter
+
+    return get_default_exception_reporter_filter()
+
+
+def mask() -> str:
+    """What a secret value is shown as: the exception reporter filter's cleansed substitute."""
+    try:
+        substitute = _django_filter().cleansed_substitute
+    except Exception:
+        return MASK
+    return substitute if type(substitute) is str else MASK
+
+
+def is_secret(name: object, secret: re.Pattern[str]) -> bool:
+    """Whether a value named ``name`` (a kwarg, a dict key) is a secret: its name matches
+    ``SECRET_PATTERN``, the project's exception reporter filter's ``hidden_settings`` (Django's
+    ``API|AUTH|TOKEN|KEY|SECRET|PASS|SIGNATURE|HTTP_COOKIE`` by default), or holds one of
+    :data:`SECRET_WORDS` in any case or spelling (``sessionKey``, ``x-csrf-token``)."""
+    if type(name) is not str:
         return False
+    key = (secret.pattern, name)
+    found = _secret_names.get(key)
+    if found is None:
+        found = _judge(name, secret)
+        if len(_secret_names) > _CACHE_LIMIT:
+            _secret_names.clear()
+        _secret_names[key] = found
+    return found
+
+
+def _judge(name: str, secret: re.Pattern[str]) -> bool:
+    try:
+        if secret.search(name):
+            return True
+        hidden = getattr(_django_filter(), "hidden_settings", None)
+        if hidden is not None and hidden.search(name):
+            return True
+    except Exception:
+        return True  # cannot tell: mask
+    words = [word.lower() for word in _WORD.findall(name)]
+    pairs = (a + b for a, b in itertools.pairwise(words))
+    return any(word in SECRET_WORDS for word in words) or any(p in SECRET_WORDS for p in pairs)
 
 
 # -- call sites ---------------------------------------------------------------------------------
@@ -567,6 +669,45 @@ def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
             fallback = code, frame.f_lasti
         frame = frame.f_back
     return fallback
+
+
+#: Frames passed over to find where a receiver was connected: this package's, Django's
+#: dispatcher (the ``@receiver`` decorator) and Django's lazy connection of ``"app.Model"``
+#: senders (``ModelSignal`` and the app registry's pending operations).
+_CONNECT_PLUMBING = (
+    os.sep + os.path.join("django", "dispatch", "dispatcher.py"),
+    os.sep + os.path.join("django", "db", "models", "signals.py"),
+    os.sep + os.path.join("django", "apps", "registry.py"),
+    os.sep + os.path.join("blinker", "base.py"),
+)
+_LAZY = os.sep + os.path.join("django", "apps", "registry.py")
+_own_roots: list[str] = []
+
+
+def connect_site() -> tuple[str, bool]:
+    """Where the ``connect()`` being run was called, whoever's code called it (the line of a
+    ``@receiver`` decorator, a ``ready()`` of Django's own), and whether it runs at start-up rather
+    than as the program serves: while a module is imported, or as Django's deferred connection
+    of a receiver for a lazy ``"app.Model"`` sender once that model is registered."""
+    frame: types.FrameType | None = _getframe(1)
+    site = "?"
+    found = False
+    start_up = False
+    if not _own_roots:
+        _own_roots.extend(_package_roots(("signal_panel",)))
+    own = tuple(_own_roots)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith("<frozen importlib") or (
+            filename.endswith(_LAZY) and frame.f_code.co_name == "do_pending_operations"
+        ):
+            start_up = True
+            break
+        if not found and not filename.startswith(own) and not filename.endswith(_CONNECT_PLUMBING):
+            site = format_callsite(frame.f_code, frame.f_lasti)
+            found = True
+        frame = frame.f_back
+    return site, start_up
 
 
 def format_callsite(code: types.CodeType | None, lasti: int) -> str:

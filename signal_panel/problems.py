@@ -5,11 +5,13 @@ Runs after the recording (or when somebody reads ``Recording.problems``), never 
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from signal_panel import recording as _recording
+from signal_panel.conf import PROBLEM_KINDS
 from signal_panel.registry import connection_places
 
 if TYPE_CHECKING:
@@ -18,19 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "Problem", "find_problems"]
 
 #: Every kind of problem, worst first; the panel and the text tree show them in this order.
-KINDS = (
-    "raised_error",
-    "recursion",
-    "duplicate_receiver",
-    "swallowed_error",
-    "connect_during_request",
-    "bypassed_receivers",
-    "repeated_query",
-    # Below what this request did wrong: it is about how a receiver was connected (usually at
-    # start-up), and it does no harm under DEBUG=True.
-    "vanishing_receiver",
-    "slow_receiver",
-)
+KINDS = PROBLEM_KINDS
 
 
 @dataclass
@@ -204,6 +194,8 @@ def _connections(recording: Recording) -> Iterator[Problem]:
     # The same connect() run again (in a loop, or a view called twice by a test) is one problem.
     grouped: dict[tuple[str, int, str, str], Problem] = {}
     for event in recording.connections:
+        if event.at_start_up:
+            continue  # a module imported late, or a lazy sender's model registered late
         key = (event.action, id(event.signal), event.receiver_name, event.callsite)
         problem = grouped.get(key)
         if problem is None:
@@ -265,9 +257,32 @@ def register_finder(finder: Callable[[Recording], Iterator[Problem]]) -> None:
         _FINDERS.append(finder)
 
 
+def _ignored(problem: Problem, patterns: tuple[str, ...]) -> bool:
+    """Whether ``IGNORE_PROBLEMS`` names ``problem``: its kind, or its kind and a pattern that
+    one of the receivers it is about matches."""
+    for pattern in patterns:
+        kind, _, receiver = pattern.partition(":")
+        if kind != problem.kind:
+            continue
+        if not receiver:
+            return True
+        names = [call.receiver_name for call in problem.calls]
+        names.extend(str(name) for name in problem.details.get("receivers", ()))
+        if any(fnmatch.fnmatchcase(name, receiver) for name in names):
+            return True
+    return False
+
+
 def find_problems(recording: Recording) -> list[Problem]:
-    """Every problem in ``recording``, ordered by :data:`KINDS` (worst first), then by time."""
-    problems = [problem for finder in _FINDERS for problem in finder(recording)]
+    """Every problem in ``recording``, ordered by :data:`KINDS` (worst first), then by time,
+    less those ``IGNORE_PROBLEMS`` names."""
+    ignore = recording.config.ignore_problems
+    problems = [
+        problem
+        for finder in _FINDERS
+        for problem in finder(recording)
+        if not (ignore and _ignored(problem, ignore))
+    ]
     order = {kind: index for index, kind in enumerate(KINDS)}
 
     def first_time(problem: Problem) -> int:

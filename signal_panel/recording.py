@@ -16,6 +16,8 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from django.db.models.signals import pre_init
+
 from signal_panel import naming, tracking
 from signal_panel.conf import Config, get_config
 from signal_panel.tracking.rows import (
@@ -301,12 +303,19 @@ class Send:
         sent, by name. Values of secret-looking names are masked, in nested dicts too."""
         config = self._recording.config
         limit, secret = config.summary_length, config.secret_pattern
-        return {
-            name: naming.MASK
-            if naming.is_secret(name, secret)
-            else naming.describe(kept, limit, secret)
-            for name, kept in self.arguments.items()
+        arguments = self.arguments
+        masked = naming.mask()
+        shown = {
+            name: masked if naming.is_secret(name, secret) else naming.describe(kept, limit, secret)
+            for name, kept in arguments.items()
         }
+        # pre_init's positional ``args`` are field values of the sender model, in field order:
+        # mask those of fields whose names are secret (a password hash, session data).
+        if "args" in shown and self.signal is pre_init:
+            shown["args"] = naming.describe_model_args(
+                self.sender, arguments["args"], limit, secret
+            )
+        return shown
 
     @property
     def callsite(self) -> str:
@@ -320,14 +329,26 @@ class Send:
 class ConnectEvent:
     """A ``connect()`` or ``disconnect()`` made while the recording was active."""
 
-    __slots__ = ("action", "callsite", "receiver_name", "signal", "start_ns")
+    __slots__ = ("action", "at_start_up", "callsite", "receiver_name", "signal", "start_ns")
 
-    def __init__(self, action: str, signal: object, receiver_name: str, callsite: str, at: int):
+    def __init__(
+        self,
+        action: str,
+        signal: object,
+        receiver_name: str,
+        callsite: str,
+        at: int,
+        at_start_up: bool = False,
+    ):
         self.action = action
         self.signal = signal
         self.receiver_name = receiver_name
+        #: ``file:line in function`` of the code that called ``connect()``/``disconnect()``.
         self.callsite = callsite
         self.start_ns = at
+        #: Made while a module was being imported, or by Django's deferred connection of a
+        #: receiver for an ``"app.Model"`` sender: start-up work, not the program's serving.
+        self.at_start_up = at_start_up
 
     @property
     def signal_name(self) -> str:

@@ -30,6 +30,16 @@ __all__ = [
 ]
 
 
+#: Bumped whenever a signal is created or a connection starts or ends, so that readers can tell
+#: whether what they built from the registry is still current (see :func:`generation`).
+_generation = [0]
+
+
+def generation() -> int:
+    """A number that changes whenever a signal is created or a connection made or ended."""
+    return _generation[0]
+
+
 @dataclass
 class Connection:
     """One ``connect()`` seen after install()."""
@@ -57,9 +67,12 @@ class Connection:
 
     # The clock is bound here: at interpreter exit, module globals may be gone when a weak
     # reference's callback calls this.
-    def end(self, _now: Callable[[], int] = time.perf_counter_ns) -> None:
+    def end(
+        self, _now: Callable[[], int] = time.perf_counter_ns, _changes: list[int] = _generation
+    ) -> None:
         if self.disconnected_ns is None:
             self.disconnected_ns = _now()
+            _changes[0] += 1
 
 
 @dataclass
@@ -98,6 +111,7 @@ _candidates: dict[int, list[str]] = {}
 
 def note_created(signal: object, module: str | None) -> None:
     """Called from a patched ``Signal.__init__`` with the module that created the signal."""
+    _generation[0] += 1
     if module:
         with contextlib.suppress(TypeError):
             _defined_in[signal] = module
@@ -269,6 +283,7 @@ def note_connect(
 ) -> Connection | None:
     """Remember where ``receiver`` was connected. The first connect of a lookup key wins, as in
     Django, which ignores a second connect with the same key."""
+    _generation[0] += 1
     by_key, by_logical = _table(signal)
     _end_removed(signal, by_key)
     known = by_key.get(lookup_key)

@@ -15,13 +15,14 @@ always cover every stored call.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext, ngettext
 
-from signal_panel import diagnostics, registry
+from signal_panel import diagnostics, naming, registry
 from signal_panel.recording import Nested, drive
 
 if TYPE_CHECKING:
@@ -249,6 +250,7 @@ class _Builder:
             "send_count": rec.send_count,
             "quiet_sends": rec.quiet_sends,
             "observer_calls": rec.observer_calls,
+            "ignored_calls": rec.ignored_calls,
             "call_count": rec.call_count,
             "receiver_ms": round(receiver_ns / 1e6, 3),
             "receiver_time": _ms(receiver_ns),
@@ -616,9 +618,32 @@ def _registry_receiver(
     }
 
 
-def registry_stats() -> dict[str, Any]:
-    """Every signal the process knows, with the receivers connected to it now."""
+#: ``(what it was built from, the stats)``: the registry is rebuilt when connections change (or
+#: modules were imported), not per request.
+_registry_cache: list[Any] = [None, None]
+
+#: Signals of the framework and the observer, listed after the project's and folded.
+_FRAMEWORK_PREFIXES = ("django.", "debug_toolbar.", "signal_panel.", "blinker.")
+
+
+def _observer(name: str) -> bool:
+    return name.split(".", 1)[0] in naming.OBSERVER_PACKAGES
+
+
+def registry_stats(*, show_observer: bool = False) -> dict[str, Any]:
+    """Every signal the process knows, with the receivers connected to it now: the project's
+    signals first, then Django's and the libraries' (``framework``). django-debug-toolbar's and
+    this package's own receivers are counted, not listed, unless ``show_observer``."""
+    key = (registry.generation(), len(sys.modules), show_observer)
+    if _registry_cache[0] != key:
+        _registry_cache[:] = [key, _build_registry(show_observer)]
+    stats: dict[str, Any] = _registry_cache[1]
+    return {**stats, "blinker_absent": not _blinker_importable()}
+
+
+def _build_registry(show_observer: bool) -> dict[str, Any]:
     libraries = registry.libraries()
+    hidden = 0
     connected: list[dict[str, Any]] = []
     idle: list[str] = []
     for name, signal in registry.known_signals():
@@ -629,6 +654,10 @@ def registry_stats() -> dict[str, Any]:
             entries = library.list_receivers(signal)
         except Exception:
             entries = []
+        if not show_observer:
+            kept = [entry for entry in entries if not _observer(str(entry.get("receiver", "")))]
+            hidden += len(entries) - len(kept)
+            entries = kept
         if not entries:
             idle.append(name)
             continue
@@ -638,16 +667,18 @@ def registry_stats() -> dict[str, Any]:
             {
                 "name": name,
                 "library": library.name,
+                "framework": name.startswith(_FRAMEWORK_PREFIXES),
                 "receivers": receivers,
                 "dead": sum(r["dead"] for r in receivers),
             }
         )
+    connected.sort(key=lambda signal: (signal["framework"], signal["name"]))
     return {
         "signals": connected,
         "idle": idle,
         "signal_count": len(connected) + len(idle),
         "receiver_count": sum(len(s["receivers"]) for s in connected),
-        "blinker_absent": not _blinker_importable(),
+        "hidden_receivers": hidden,
     }
 
 
@@ -669,7 +700,9 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         "timeline_left": left,
         "timeline_limit": TIMELINE_ROWS,
         "receivers": builder.receivers(),
-        "registry": registry_stats() if show_registry else None,
+        "registry": (
+            registry_stats(show_observer=recording.config.show_observer) if show_registry else None
+        ),
     }
 
 
@@ -678,6 +711,30 @@ def template_context(stats: dict[str, Any]) -> dict[str, Any]:
     language the panel is rendered in (counts need ``ngettext``; doing it here rather than with
     ``{% blocktranslate %}`` in every row keeps a long timeline quick to render)."""
     no_receivers = gettext("no receivers")
+    left_out = []
+    observer = stats.get("observer_calls") or 0
+    if observer:
+        left_out.append(
+            ngettext(
+                "%(count)d call of django-debug-toolbar's and this panel's own receivers is "
+                "left out (SHOW_TOOLBAR_ACTIVITY).",
+                "%(count)d calls of django-debug-toolbar's and this panel's own receivers are "
+                "left out (SHOW_TOOLBAR_ACTIVITY).",
+                observer,
+            )
+            % {"count": observer}
+        )
+    ignored = stats.get("ignored_calls") or 0
+    if ignored:
+        left_out.append(
+            ngettext(
+                "%(count)d call of receivers in IGNORE_RECEIVERS is left out.",
+                "%(count)d calls of receivers in IGNORE_RECEIVERS are left out.",
+                ignored,
+            )
+            % {"count": ignored}
+        )
+    stats["left_out"] = " ".join(left_out)
     for row in stats.get("timeline", ()):
         count = row.get("receivers")
         if count is None:

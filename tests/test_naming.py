@@ -210,17 +210,47 @@ def test_secret_looking_kwargs_are_masked() -> None:
     with record_signals() as recording:
         signal.send(sender=None, password="hunter2", api_token="abc", username="ada")
     assert recording.sends[0].kwargs == {
-        "password": "********",
-        "api_token": "********",
+        "password": "********************",
+        "api_token": "********************",
         "username": "'ada'",
     }
 
 
 @override_settings(SIGNAL_PANEL={"SECRET_PATTERN": r"^username$"})
-def test_the_secret_pattern_is_configurable() -> None:
+def test_the_secret_pattern_adds_to_what_is_masked() -> None:
     with record_signals() as recording:
-        signal.send(sender=None, password="shown now", username="ada")
-    assert recording.sends[0].kwargs == {"password": "'shown now'", "username": "********"}
+        signal.send(sender=None, password="never shown", username="ada", title="shown")
+    assert recording.sends[0].kwargs == {
+        "password": "********************",
+        "username": "********************",
+        "title": "'shown'",
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["accessToken", "access_token", "ACCESS-TOKEN", "sessionKey", "refreshToken", "Authorization"],
+)
+def test_secret_names_are_found_in_any_spelling(name: str) -> None:
+    with record_signals() as recording:
+        signal.send(sender=None, **{name: "s3cr3t"}, data={"nested": {name: "s3cr3t"}})
+    shown = recording.sends[0].kwargs
+    assert shown[name] == "********************"
+    assert "s3cr3t" not in shown["data"]
+
+
+@pytest.mark.django_db
+def test_pre_init_of_a_user_loaded_from_the_database_masks_the_password_hash() -> None:
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("ada", password="plain-text-password")
+    stored = User.objects.get().password
+    with record_signals() as recording:
+        User.objects.get(username="ada")
+    (pre_init,) = [send for send in recording.sends if send.signal_name.endswith("pre_init")]
+    assert stored not in pre_init.kwargs["args"]
+    assert "'ada'" not in pre_init.kwargs["args"] or "****" in pre_init.kwargs["args"]
+    assert "********************" in pre_init.kwargs["args"]
 
 
 @override_settings(SIGNAL_PANEL={"SUMMARY_LENGTH": 10})
@@ -241,7 +271,8 @@ def test_model_instances_are_summarised_without_queries_or_str(
         book_published.send(sender=Book, book=fresh, author=author, books=Book.objects.all())
         kwargs = recording.sends[0].kwargs
     assert kwargs["book"] == f"<testapp.Book pk={book.pk}>"
-    assert kwargs["author"] == f"<testapp.Author pk={author.pk}>"
+    # "author" holds AUTH, which Django's exception reporter filter hides: so is it here.
+    assert kwargs["author"] == "********************"
     assert kwargs["books"] == "<QuerySet of testapp.Book>"
 
 

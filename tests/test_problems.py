@@ -345,3 +345,41 @@ def test_problems_are_ordered_worst_first() -> None:
         with pytest.raises(ValueError, match="bad"):
             signal.send(sender=None)
     assert kinds(recording) == ["raised_error", "swallowed_error"]
+
+
+def test_a_connect_made_while_a_module_is_imported_is_start_up_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "late_receivers.py").write_text(
+        textwrap.dedent(
+            """
+            from tests.test_problems import signal
+
+            def late(sender, **kwargs):
+                pass
+
+            signal.connect(late)
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with record_signals() as recording:
+            importlib.import_module("late_receivers")
+            signal.send(sender=None)
+    finally:
+        sys.modules.pop("late_receivers", None)
+    (event,) = recording.connections
+    assert event.at_start_up
+    assert event.callsite.startswith("late_receivers.py:7 in")
+    assert [p.kind for p in recording.problems if p.kind == "connect_during_request"] == []
+
+
+def test_a_connect_made_in_a_view_is_still_reported() -> None:
+    def view_receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    with record_signals() as recording:
+        signal.connect(view_receiver)
+    (problem,) = [p for p in recording.problems if p.kind == "connect_during_request"]
+    assert problem.details["callsite"].startswith("tests/test_problems.py:")

@@ -118,3 +118,63 @@ def test_callsite_capture_can_be_turned_off() -> None:
     with record_signals() as recording:
         Signal().send(sender=None)
     assert recording.sends[0].callsite == ""
+
+
+def _receiver_for_ignoring(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+@override_settings(SIGNAL_PANEL={"IGNORE_RECEIVERS": ["tests.test_settings._receiver_for_*"]})
+def test_receivers_named_in_ignore_receivers_are_counted_not_recorded() -> None:
+    from signal_panel.stats import panel_stats
+
+    signal = Signal()
+    signal.connect(_receiver_for_ignoring)
+    signal.connect(noop_receiver)
+    with record_signals() as recording:
+        responses = signal.send(sender=None)
+    assert [receiver for receiver, _ in responses] == [_receiver_for_ignoring, noop_receiver]
+    assert [call.receiver_name for call in recording.calls] == ["tests.test_settings.noop_receiver"]
+    assert recording.ignored_calls == 1
+    assert "1 call of receivers in IGNORE_RECEIVERS is left out." in render_panel(
+        panel_stats(recording)
+    )
+
+
+def noop_receiver(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def render_panel(stats: dict[str, Any]) -> str:
+    from signal_panel.panels import render_content
+
+    return render_content(stats)
+
+
+@pytest.mark.parametrize(
+    ("ignore", "left"),
+    [
+        (["raised_error"], []),
+        (["raised_error:tests.test_settings.fails_*"], []),
+        (["raised_error:other.*"], ["raised_error"]),
+        (["slow_receiver"], ["raised_error"]),
+    ],
+)
+def test_ignore_problems_by_kind_and_receiver(ignore: list[str], left: list[str]) -> None:
+    signal = Signal()
+    signal.connect(fails_loudly)
+    with override_settings(SIGNAL_PANEL={"IGNORE_PROBLEMS": ignore}), record_signals() as rec:
+        with pytest.raises(ValueError, match="loud"):
+            signal.send(sender=None)
+    assert [problem.kind for problem in rec.problems] == left
+
+
+def fails_loudly(sender: Any, **kwargs: Any) -> None:
+    raise ValueError("loud")
+
+
+def test_ignore_problems_must_name_kinds_of_problem() -> None:
+    from signal_panel.conf import validate
+
+    (error,) = validate({"IGNORE_PROBLEMS": ["slow"]})
+    assert "'slow', which is no kind of problem" in error

@@ -248,9 +248,8 @@ def _is_live(entry: object) -> bool:
 
 def _note_event(action: str, signal: object, receiver: object) -> None:
     if _state.get():
-        rows.note_connection(
-            action, signal, naming.receiver_info(receiver).name, naming.callsite_text()
-        )
+        where, start_up = naming.connect_site()
+        rows.note_connection(action, signal, naming.receiver_info(receiver).name, where, start_up)
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -270,7 +269,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             if fresh:
                 registry.note_disconnect(self, receiver_id)
-            location = naming.callsite_text()
+            location = naming.connect_site()[0]
             registry.note_connect(
                 self, receiver, receiver_id, weak, None, location.split(" in ", 1)[0]
             )

@@ -162,7 +162,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                         if entry is not None and entry[0]() is target
                         else describe(receiver)
                     )
-                    if not info.observer and tape.call_room > 0:
+                    if not info.observer and tape.call_room > 0 and not tape.receiver_patterns:
                         tape.call_room -= 1
                         tape.call_count += 1
                         row = new_row()
@@ -473,10 +473,13 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
     return (make_id(receiver), make_id(sender))
 
 
-def _note_event(action: str, signal: object, receiver: object) -> None:
+def _note_event(
+    action: str, signal: object, receiver: object, site: tuple[str, bool] | None = None
+) -> None:
     if _get_state():
         name = naming.receiver_info(receiver).name if receiver is not None else "?"
-        rows.note_connection(action, signal, name, naming.callsite_text())
+        where, start_up = site if site is not None else naming.connect_site()
+        rows.note_connection(action, signal, name, where, start_up)
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -485,7 +488,8 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, *args, **kwargs)
         try:
             receiver, sender, weak, dispatch_uid = _connect_args(*args, **kwargs)
-            location = naming.callsite_text()
+            site = naming.connect_site()
+            location = site[0]
             registry.note_connect(
                 self,
                 receiver,
@@ -495,7 +499,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
                 location.split(" in ", 1)[0],
                 sender=sender,
             )
-            _note_event("connect", self, receiver)
+            _note_event("connect", self, receiver, site)
         except Exception:
             pass  # Never let bookkeeping break a connect().
         return result

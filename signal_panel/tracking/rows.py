@@ -28,6 +28,7 @@ recording less) and none calls the program's code.
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
 import types
@@ -119,9 +120,12 @@ class Tape:
         "duration_ns",
         "events",
         "ignored",
+        "ignored_calls",
         "observer_calls",
         "quiet_runs",
         "quiet_sends",
+        "receiver_patterns",
+        "receiver_verdicts",
         "send_room",
         "send_rows",
         "show_observer",
@@ -143,8 +147,14 @@ class Tape:
         self.quiet_sends = 0
         #: Calls of django-debug-toolbar's and this package's receivers, left out.
         self.observer_calls = 0
-        #: ``(action, signal, receiver name, call site, ns)`` of connect()/disconnect() calls.
-        self.connection_rows: list[tuple[str, object, str, str, int]] = []
+        #: Calls of receivers that ``IGNORE_RECEIVERS`` names, left out.
+        self.ignored_calls = 0
+        self.receiver_patterns = config.ignore_receivers
+        # receiver name -> whether IGNORE_RECEIVERS names it
+        self.receiver_verdicts: dict[str, bool] = {}
+        #: ``(action, signal, receiver name, call site, ns, at start-up)`` of connect() and
+        #: disconnect() calls.
+        self.connection_rows: list[tuple[str, object, str, str, int, bool]] = []
         #: Findings reported by tracking (bulk operations that skip receivers).
         self.events: list[dict[str, Any]] = []
         self.started_ns = 0
@@ -370,6 +380,14 @@ def count_quiet(current: State, signal: object, sender: object) -> bool:
     return False
 
 
+def _ignores_receiver(tape: Tape, name: str) -> bool:
+    verdict = tape.receiver_verdicts.get(name)
+    if verdict is None:
+        verdict = any(fnmatch.fnmatchcase(name, p) for p in tape.receiver_patterns)
+        tape.receiver_verdicts[name] = verdict
+    return verdict
+
+
 def note_error(row: list[Any], error: BaseException, swallowed: bool) -> None:
     """Note on a call's row that the receiver raised ``error``."""
     row[C_ERROR] = _error_text(error)
@@ -395,6 +413,8 @@ def begin_call(
             if send is not None:
                 if info.observer and not tape.show_observer:
                     tape.observer_calls += 1
+                elif tape.receiver_patterns and _ignores_receiver(tape, info.name):
+                    tape.ignored_calls += 1
                 else:
                     tape.call_count += 1
                     if tape.call_room <= 0 or not tape.active or send is DROPPED:
@@ -459,11 +479,14 @@ def database_work(row: list[Any]) -> DatabaseWork:
     return work
 
 
-def note_connection(action: str, signal: object, receiver_name: str, callsite: str) -> None:
-    """A ``connect()``/``disconnect()`` made while this context records."""
+def note_connection(
+    action: str, signal: object, receiver_name: str, callsite: str, start_up: bool
+) -> None:
+    """A ``connect()``/``disconnect()`` made while this context records; ``start_up``: made while
+    a module was imported or by Django's deferred connection of a lazy sender."""
     now = _perf_ns()
     for tape, _parent in state.get():
         if tape.active:
             tape.connection_rows.append(
-                (action, signal, receiver_name, callsite, now - tape.started_ns)
+                (action, signal, receiver_name, callsite, now - tape.started_ns, start_up)
             )

@@ -246,6 +246,42 @@ function applyFilter(input) {
     }
 }
 
+// The registry's filter: a signal's row stays while its name or one of its receivers' rows
+// matches; the receiver rows that match are shown, unfolded.
+function filterRegistry(input) {
+    const table = panelOf(input).querySelector("table.spRegistry");
+    if (!table) {
+        return;
+    }
+    const needle = input.value.trim().toLowerCase();
+    let group = null;
+    let groupRows = [];
+    const finish = () => {
+        if (group === null) {
+            return;
+        }
+        const own = group.textContent.toLowerCase().includes(needle);
+        const matching = groupRows.filter((row) => own || row.textContent.toLowerCase().includes(needle));
+        group.hidden = needle !== "" && matching.length === 0;
+        for (const row of groupRows) {
+            row.hidden = needle !== "" && !matching.includes(row);
+            if (needle !== "" && !row.hidden) {
+                row.classList.replace("djUnselected", "djSelected");
+            }
+        }
+    };
+    for (const row of table.tBodies[0].rows) {
+        if (row.classList.contains("spSend")) {
+            finish();
+            group = row;
+            groupRows = [];
+        } else {
+            groupRows.push(row);
+        }
+    }
+    finish();
+}
+
 function sortBy(button) {
     const th = button.closest("th");
     const table = th.closest("table");
@@ -311,6 +347,8 @@ function bind(djDebug) {
         if (input instanceof Element && input.matches(`#${PANEL_ID} .spFilter`)) {
             clearTimeout(filterTimer);
             filterTimer = setTimeout(() => applyFilter(input), 120);
+        } else if (input instanceof Element && input.matches(`#${PANEL_ID} .spRegistryFilter`)) {
+            filterRegistry(input);
         }
     });
     djDebug.addEventListener("keydown", (event) => {
