@@ -291,7 +291,7 @@ class Send:
     def arguments(self) -> dict[str, Any]:
         """What was kept of each keyword argument when the signal was sent, by name: builtin
         values as they were, other values as tagged tuples of plain values (see
-        :func:`signal_panel.naming.snapshot`). Nothing of the program's objects is kept."""
+        ``signal_panel.naming.snapshot``). Nothing of the program's objects is kept."""
         args = self._row[S_ARGS]
         if not args:
             return {}

@@ -414,7 +414,8 @@ class _Builder:
                 "type": "send",
                 "id": row_id,
                 "css": _row_class(
-                    "spSend spFlagged" if id(send) in self.problem_sends else "spSend",
+                    ("spSend spFlagged" if id(send) in self.problem_sends else "spSend")
+                    + ("" if calls else " spQuiet"),
                     parent,
                     hidden,
                 ),
@@ -498,7 +499,9 @@ class _Builder:
             {
                 "type": "run",
                 "id": row_id,
-                "css": _row_class("spSend spRun", parent, hidden),
+                "css": _row_class(
+                    "spSend spRun" if call_count else "spSend spRun spQuiet", parent, hidden
+                ),
                 "toggle": "+" if first.calls else "",
                 "indent": _INDENTS[min(2 * depth, MAX_INDENT)],
                 "number": str(number + 1),
@@ -697,6 +700,8 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         **builder.summary(),
         "problems": builder.problem_rows(),
         "timeline": timeline,
+        # Rows of sends that reached no receiver: hidden until the panel's checkbox shows them.
+        "quiet_rows": sum(1 for row in timeline if "spQuiet" in row["css"]),
         "timeline_left": left,
         "timeline_limit": TIMELINE_ROWS,
         "receivers": builder.receivers(),

@@ -567,3 +567,20 @@ def test_panel_check_reports_a_missing_app(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_panel_check_is_quiet_when_the_app_is_installed() -> None:
     assert SignalPanel.run_checks() == []
+
+
+def test_sends_without_receivers_are_hidden_until_asked_for(connect: Any) -> None:
+    connect(post_save, noop, sender=Tag)
+    with record_signals() as recording:
+        Tag.objects.create(name="shown")
+    data = panel_stats(recording)
+    sends = [row for row in data["timeline"] if row["type"] in ("send", "run")]
+    assert [row["signal"] for row in sends if "spQuiet" in row["css"]] == [
+        "pre_init",
+        "post_init",
+        "pre_save",
+    ]
+    assert [row["signal"] for row in sends if "spQuiet" not in row["css"]] == ["post_save"]
+    html = render(data)
+    assert 'class="spShowQuiet"' in html
+    assert "Show the 3 sends that reached no receiver" in html

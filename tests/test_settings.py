@@ -163,9 +163,12 @@ def render_panel(stats: dict[str, Any]) -> str:
 def test_ignore_problems_by_kind_and_receiver(ignore: list[str], left: list[str]) -> None:
     signal = Signal()
     signal.connect(fails_loudly)
-    with override_settings(SIGNAL_PANEL={"IGNORE_PROBLEMS": ignore}), record_signals() as rec:
-        with pytest.raises(ValueError, match="loud"):
-            signal.send(sender=None)
+    with (
+        override_settings(SIGNAL_PANEL={"IGNORE_PROBLEMS": ignore}),
+        record_signals() as rec,
+        pytest.raises(ValueError, match="loud"),
+    ):
+        signal.send(sender=None)
     assert [problem.kind for problem in rec.problems] == left
 
 

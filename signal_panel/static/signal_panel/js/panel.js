@@ -342,6 +342,12 @@ function bind(djDebug) {
             timelineOf(panelOf(target)).collapseAll();
         }
     });
+    djDebug.addEventListener("change", (event) => {
+        const input = event.target;
+        if (input instanceof HTMLInputElement && input.matches(`#${PANEL_ID} .spShowQuiet`)) {
+            panelOf(input).classList.toggle("spShowQuiet", input.checked);
+        }
+    });
     djDebug.addEventListener("input", (event) => {
         const input = event.target;
         if (input instanceof Element && input.matches(`#${PANEL_ID} .spFilter`)) {
