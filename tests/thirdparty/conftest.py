@@ -46,9 +46,9 @@ def debug(settings: Any) -> None:
 def toolbar_store() -> Iterator[None]:
     from debug_toolbar.store import get_store
 
-    get_store().clear()
+    get_store().clear()  # type: ignore[no-untyped-call]
     yield
-    get_store().clear()
+    get_store().clear()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

@@ -165,7 +165,7 @@ def stored_stats(request_id: str) -> dict[str, Any]:
     """The signal panel's stats as the toolbar rebuilds them from its store."""
     toolbar = DebugToolbar.fetch(request_id, PANEL_ID)
     assert toolbar is not None, f"the toolbar stored nothing for request {request_id}"
-    stats: dict[str, Any] = toolbar.get_panel_by_id(PANEL_ID).get_stats()
+    stats: dict[str, Any] = toolbar.get_panel_by_id(PANEL_ID).get_stats()  # type: ignore[no-untyped-call]
     assert stats, f"the signal panel stored no stats for request {request_id}"
     return stats
 

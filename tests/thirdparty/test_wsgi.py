@@ -34,7 +34,7 @@ def as_after_start_up() -> Iterator[None]:
     static files finders (what Django's ``static_finders_changed`` receiver clears)."""
     built = dict(translation._trans.__dict__)  # type: ignore[attr-defined]
     translation._trans.__dict__.clear()  # type: ignore[attr-defined]
-    finders.get_finder.cache_clear()
+    finders.get_finder.cache_clear()  # type: ignore[attr-defined]  # an lru_cache
     yield
     translation._trans.__dict__.update(built)  # type: ignore[attr-defined]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from tests.thirdparty.notes import views
 
@@ -11,7 +11,7 @@ def show_toolbar(request: HttpRequest) -> bool:
     return True
 
 
-urlpatterns: list = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("note/", views.public_note, name="public_note"),
     # Not debug_toolbar_urls(): it adds nothing when DEBUG is False, as pytest-django makes it.
