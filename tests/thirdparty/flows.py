@@ -308,8 +308,8 @@ def observer_calls(visits: Iterable[Visit]) -> dict[str, list[str]]:
 
 
 def observer_sends(visits: Iterable[Visit]) -> dict[str, list[str]]:
-    """The sends of the toolbar's or this package's own signals that the panel's timeline shows,
-    per visit."""
+    """The sends of the toolbar's or this package's own signals in the panel's timeline (shown,
+    or hidden behind its "sends that reached no receiver" switch), per visit."""
     found: dict[str, list[str]] = {}
     for visit in visits:
         rows = [
