@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 from django.db.models import Model, QuerySet
 from django.db.models.manager import BaseManager
+from django.template.base import Template as _Template
 
 __all__ = [
     "MASK",
@@ -407,6 +408,8 @@ def snapshot(value: object, limit: int, depth: int = 0) -> Any:
         if what == _ENUM:
             name = _instance_dict(value).get("_name_")
             return (_T_NAMED, f"{entry.label}.{_text(name)}")
+        if kind is _Template:  # template_rendered's sender: named by the template's name
+            return (_T_NAMED, f"<Template {_text(_instance_dict(value).get('name'), '?')!r}>")
         return (_T_OBJECT, entry.label)
     except Exception:
         return (_T_OBJECT, "?")
@@ -635,9 +638,32 @@ _file_kinds: dict[str, int] = {}
 _roots: list[tuple[str, ...]] = []
 
 
+def _hidden_in_stacktraces() -> tuple[str, ...]:
+    """The files of the modules the toolbar's ``HIDE_IN_STACKTRACES`` names (the SQL panel's own
+    setting, which developers already tune): never a call site."""
+    try:
+        from debug_toolbar.settings import get_config
+
+        names = tuple(get_config().get("HIDE_IN_STACKTRACES", ()))
+    except Exception:
+        return ()
+    found: list[str] = []
+    for name in names:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if not isinstance(path, str):
+            continue
+        if os.path.basename(path) == "__init__.py":
+            directory = os.path.dirname(path)
+            found.extend({directory + os.sep, os.path.realpath(directory) + os.sep})
+        else:
+            found.extend({path, os.path.realpath(path)})
+    return tuple(found)
+
+
 def _file_kind(filename: str) -> int:
     if not _roots:
-        _roots.extend((_package_roots(_INSTRUMENTED), _stdlib_roots()))
+        _roots.extend((_package_roots(_INSTRUMENTED) + _hidden_in_stacktraces(), _stdlib_roots()))
     instrumented, stdlib = _roots
     if filename.startswith("<") or filename.startswith(instrumented):
         return 2

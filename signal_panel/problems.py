@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from signal_panel import recording as _recording
 from signal_panel.conf import PROBLEM_KINDS
-from signal_panel.registry import connection_places
+from signal_panel.registry import connection_places, connections_of
 
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording, Send
@@ -66,6 +66,8 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
                 )
             problem.sends.append(send)
             problem.calls.extend(calls)
+            if any(c.bound for c in connections_of(send.signal, calls[0]._info)):
+                problem.details["bound"] = True
             problem.details["sends"] += 1
             problem.details["per_send"] = max(problem.details["per_send"], len(calls))
             # The connections that existed when the signal was sent: not every place the registry
@@ -76,14 +78,44 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
             ]:
                 if where not in problem.locations:
                     problem.locations.append(where)
+    during = {(event.signal_name, event.receiver_name) for event in recording.connections}
     for (signal, _key), problem in groups.items():
         first = problem.calls[0]
         places = ", ".join(problem.locations)
+        why = _why_duplicate(problem, signal, during)
+        problem.details["why"] = why
         problem.message = (
             f"{first.receiver_name} is connected {problem.details['per_send']} times to {signal} "
             f"and ran {problem.details['per_send']} times per send; connected at {places}"
+            + (f": {why}" if why else "")
         )
         yield problem
+
+
+def _why_duplicate(problem: Problem, signal: str, during: set[tuple[str, str]]) -> str:
+    """Why one logical receiver is connected more than once, where the calls tell."""
+    names = sorted({call.receiver_name for call in problem.calls})
+    if len(names) > 1:
+        modules = ", ".join(name.rsplit(".", 1)[0] for name in names)
+        return f"its module is imported under two names ({modules}); import it one way only"
+    name = names[0]
+    if (signal, name) in during:
+        return (
+            "connect() ran while the program served (in a view or a method), adding a receiver "
+            "each time; connect once, in AppConfig.ready()"
+        )
+    if problem.details.get("bound"):
+        return (
+            "it is a bound method, and each instance's method is another receiver; connect a "
+            "function or a classmethod, or pass dispatch_uid"
+        )
+    if "<locals>" in name:
+        return (
+            "it is a function made anew by each call of the function that connects it, and each "
+            "new function is another receiver; connect a module-level function, or pass "
+            "dispatch_uid"
+        )
+    return ""
 
 
 def _recursion(recording: Recording) -> Iterator[Problem]:

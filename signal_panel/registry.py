@@ -52,6 +52,8 @@ class Connection:
     receiver_id: Any = None
     #: The sender the receiver was connected for (``auth.User``), "" for any sender.
     sender: str = ""
+    #: The receiver was a bound method.
+    bound: bool = False
     #: ``time.perf_counter_ns()`` when ``connect()`` returned, and when the connection ended:
     #: ``disconnect()``, or the garbage collection of a weakly connected receiver (None until then).
     connected_ns: int = 0
@@ -300,6 +302,7 @@ def note_connect(
         else naming.describe(naming.snapshot(dispatch_uid, 80), 80),
         sender=_sender_text(sender),
         receiver_id=info.logical_key,
+        bound=type(receiver) is types.MethodType,
         connected_ns=time.perf_counter_ns(),
     )
     connection._watch = _watch(receiver, connection, weak)

@@ -391,3 +391,30 @@ def test_a_thread_started_in_a_receiver_nests_under_it() -> None:
     (nested,) = [send for send in recording.sends if send.signal is inner]
     assert nested.parent is not None
     assert nested.parent.receiver_name.endswith("starts")
+
+
+def toolbar_receiver(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+toolbar_receiver.__module__ = "debug_toolbar.panels.templates.panel"
+
+
+def test_the_toolbars_own_receivers_are_counted_not_recorded() -> None:
+    signal.connect(toolbar_receiver)
+    with record_signals() as recording:
+        assert signal.send(sender=None) == [(toolbar_receiver, None)]
+    assert recording.calls == []
+    assert recording.observer_calls == 1
+    assert recording.call_count == 0
+    assert recording.sends[0].quiet  # it reached no receiver of the project
+
+
+@override_settings(SIGNAL_PANEL={"SHOW_TOOLBAR_ACTIVITY": True})
+def test_show_toolbar_activity_records_them() -> None:
+    signal.connect(toolbar_receiver)
+    with record_signals() as recording:
+        signal.send(sender=None)
+    assert [call.receiver_name for call in recording.calls] == [
+        "debug_toolbar.panels.templates.panel.toolbar_receiver"
+    ]

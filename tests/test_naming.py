@@ -353,3 +353,35 @@ def test_naming_never_raises_on_hostile_objects() -> None:
     # Neither its repr nor its len is called: it is named by its class.
     assert describe(snapshot(hostile, 50), 50).endswith(".Hostile object>")
     assert receiver_info(hostile).name.endswith("Hostile object>")
+
+
+def test_a_template_sender_is_named_by_its_template() -> None:
+    from django.template import engines
+
+    template = engines["django"].from_string("hi").template
+    template.name = "shop/cart.html"
+    signal.connect(lambda sender, **kwargs: None, weak=False)
+    with record_signals() as recording:
+        signal.send(sender=template, template=template)
+    assert recording.sends[0].sender == "<Template 'shop/cart.html'>"
+    assert recording.sends[0].kwargs["template"] == "<Template 'shop/cart.html'>"
+
+
+def test_modules_hidden_in_stacktraces_are_never_a_call_site(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from signal_panel import naming
+    from tests.testapp import senders
+
+    signal.connect(lambda sender, **kwargs: None, weak=False)
+    with record_signals() as recording:
+        senders.send_for_caller(signal)
+    assert recording.sends[0].callsite.startswith("tests/testapp/senders.py:")
+
+    monkeypatch.setattr(naming, "_roots", [])
+    monkeypatch.setattr(naming, "_file_kinds", {})
+    config = {"HIDE_IN_STACKTRACES": ("tests.testapp.senders",), "IS_RUNNING_TESTS": False}
+    with override_settings(DEBUG_TOOLBAR_CONFIG=config), record_signals() as recording:
+        line = this_line() + 1
+        senders.send_for_caller(signal)
+    assert recording.sends[0].callsite.startswith(f"tests/test_naming.py:{line} in ")

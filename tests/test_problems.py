@@ -76,6 +76,9 @@ def test_a_module_imported_under_two_names_is_a_duplicate(tmp_path: Path) -> Non
     assert problem.locations[0].endswith("handlers.py:7")
     assert "tests.testapp.signals.duplicate_target" in problem.message
     assert "2 times" in problem.message
+    assert problem.details["why"].startswith(
+        "its module is imported under two names (dupapp.handlers, handlers)"
+    )
 
 
 def test_closures_connected_per_call_are_duplicates() -> None:
@@ -93,6 +96,7 @@ def test_closures_connected_per_call_are_duplicates() -> None:
     assert problem.details["per_send"] == 3
     assert len(problem.locations) == 1
     assert problem.locations[0].startswith("tests/test_problems.py:")
+    assert problem.details["why"].startswith("it is a function made anew by each call")
 
 
 def test_bound_methods_of_many_instances_are_duplicates() -> None:
@@ -110,6 +114,7 @@ def test_bound_methods_of_many_instances_are_duplicates() -> None:
     (problem,) = recording.problems
     assert problem.kind == "duplicate_receiver"
     assert problem.calls[0].receiver_name.endswith("Listener.on_signal")
+    assert problem.details["why"].startswith("it is a bound method")
 
 
 def test_one_function_with_and_without_dispatch_uid_is_a_duplicate() -> None:
@@ -383,3 +388,18 @@ def test_a_connect_made_in_a_view_is_still_reported() -> None:
         signal.connect(view_receiver)
     (problem,) = [p for p in recording.problems if p.kind == "connect_during_request"]
     assert problem.details["callsite"].startswith("tests/test_problems.py:")
+
+
+def test_a_duplicate_made_by_connect_in_a_view_says_so() -> None:
+    def view() -> None:
+        def on_signal(sender: Any, **kwargs: Any) -> None:
+            pass
+
+        signal.connect(on_signal, weak=False)
+
+    with record_signals() as recording:
+        view()
+        view()
+        signal.send(sender=None)
+    (problem,) = [p for p in recording.problems if p.kind == "duplicate_receiver"]
+    assert problem.details["why"].startswith("connect() ran while the program served")

@@ -39,6 +39,7 @@ from signal_panel.tracking.rows import (
     C_SEND,
     C_START,
     S_DURATION,
+    S_QUIET,
     S_START,
     State,
 )
@@ -120,6 +121,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
     begin_call = rows.begin_call
     end_call = rows.end_call
     count_quiet = rows.count_quiet
+    weak_type = naming._weak
     described = naming._receivers
     describe = naming.receiver_info
     new_row = rows.new_call_row
@@ -128,14 +130,23 @@ def _make_send(robust: bool) -> Callable[..., Any]:
 
     def send(self: Signal, sender: Any, **named: Any) -> Any:
         current = get_state()
-        if not current or (
-            len(current) == 1 and (id(self) in current[0][0].ignored or not current[0][0].active)
-        ):
+        if not current:
+            return baseline[name](self, sender, **named)
+        one = current[0][0] if len(current) == 1 else None
+        if one is not None and (id(self) in one.ignored or not one.active):
             return baseline[name](self, sender, **named)
         # Django's own checks, in its order: the sender is hashed only when there are receivers.
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-            if not count_quiet(current, self, sender):
-                rows.quiet_send(current, self, sender, named, kind)
+            if one is not None:
+                # rows.count_quiet, inline: most sends of a request reach no receiver.
+                run = one.quiet_runs.get((id(self), id(sender), id(current[0][1])))
+                if run is not None and (
+                    run[1] is sender or (type(run[1]) is weak_type and run[1]() is sender)
+                ):
+                    run[0][S_QUIET] += 1
+                    one.quiet_sends += 1
+                    return []
+            rows.quiet_send(current, self, sender, named, kind)
             return []
         responses: list[tuple[Any, Any]] = []
         sync_receivers, async_receivers = self._live_receivers(sender)
@@ -149,6 +160,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         tape = current[0][0] if sends and len(current) == 1 and sends[0] else None
         if tape is not None:
             send_row, origin, call_rows = sends[0], tape.started_ns, tape.call_rows  # type: ignore[index]
+            stored_before = len(call_rows)
             clock = perf_ns()
         try:
             for receiver in sync_receivers:
@@ -207,6 +219,9 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         finally:
             if tape is not None:
                 send_row[S_DURATION] = perf_ns() - origin - send_row[S_START]
+                if len(call_rows) == stored_before and not async_receivers:
+                    # Every receiver was the toolbar's own (or ignored): quiet for the project.
+                    send_row[S_QUIET] = 1
             elif sends:
                 rows.close_send_in(current, sends)
         return responses
