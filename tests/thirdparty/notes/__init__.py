@@ -1,0 +1,1 @@
+"""A tiny project app: a model registered with simple-history, tagged with taggit, in the admin."""
