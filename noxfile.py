@@ -75,6 +75,14 @@ def make_tests_session(python: str, django: str) -> None:
                 "--ds=demo_site.settings",
                 *session.posargs,
             ],
+            # The admin, django-simple-history and django-taggit through the real toolbar.
+            "third-party suite": [
+                "-m",
+                "pytest",
+                "tests/thirdparty",
+                "--ds=tests.thirdparty.settings",
+                *session.posargs,
+            ],
         }
         # Branch coverage of signal_panel over both suites, on the main stack. `coverage run`
         # rather than pytest-cov: pytest imports the package (its pytest11 plugin) before

@@ -487,6 +487,8 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
                 parts.append(f"… {size - len(items)} more")
             return _truncate(f"{opening}{', '.join(parts)}{closing}", limit)
         if tag == _T_MODEL:
+            if secret is not None and is_secret(_pk_name(kept[1]), secret):
+                return f"<{kept[1]} pk={mask()}>"  # a session's pk is its key
             return f"<{kept[1]} pk={describe(kept[2], 40)}>"
         if tag == _T_OF:
             return f"<{kept[1]} of {kept[2]}>"
@@ -495,6 +497,24 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
         return f"<{kept[1]} object>"
     except Exception:
         return "<?>"
+
+
+#: model label -> the name of its primary key field (read when describing, from the app registry).
+_pk_names: dict[str, str] = {}
+
+
+def _pk_name(label: str) -> str:
+    name = _pk_names.get(label)
+    if name is None:
+        try:
+            from django.apps import apps
+
+            pk = apps.get_model(label)._meta.pk
+            name = pk.name if pk is not None else ""
+        except Exception:
+            name = ""
+        _pk_names[label] = name
+    return name
 
 
 def describe_model_args(label: str, kept: Any, limit: int, secret: re.Pattern[str]) -> str:
@@ -663,13 +683,22 @@ def _hidden_in_stacktraces() -> tuple[str, ...]:
 
 def _file_kind(filename: str) -> int:
     if not _roots:
-        _roots.extend((_package_roots(_INSTRUMENTED) + _hidden_in_stacktraces(), _stdlib_roots()))
-    instrumented, stdlib = _roots
+        # Worked out first, then stored at once: importing the toolbar's settings may send a
+        # signal, which asks for a call site again.
+        computed = (_package_roots(_INSTRUMENTED) + _hidden_in_stacktraces(), _stdlib_roots())
+        _roots[:] = computed
+    instrumented, stdlib = _roots[0], _roots[1]
     if filename.startswith("<") or filename.startswith(instrumented):
         return 2
     if "site-packages" in filename or "dist-packages" in filename:
         return 1
     return 2 if filename.startswith(stdlib) else 0
+
+
+def instrumented_file(filename: str) -> bool:
+    """Whether ``filename`` belongs to Django, asgiref, the toolbar, blinker, this package or the
+    standard library."""
+    return _file_kind(filename) == 2
 
 
 def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
@@ -678,7 +707,10 @@ def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     the instrumented libraries and the standard library. Raw material only: the offset becomes a
     line when read (:func:`format_callsite`). ``skip``: frames of the caller's own to pass over
     at once (they are this package's)."""
-    frame: types.FrameType | None = _getframe(skip)
+    try:
+        frame: types.FrameType | None = _getframe(skip)
+    except ValueError:  # a shallower stack than the caller thought (a send at module level)
+        frame = _getframe(1)
     fallback: tuple[types.CodeType, int] | None = None
     kinds = _file_kinds
     while frame is not None:
@@ -710,15 +742,17 @@ _LAZY = os.sep + os.path.join("django", "apps", "registry.py")
 _own_roots: list[str] = []
 
 
-def connect_site() -> tuple[str, bool]:
+def connect_site() -> tuple[str, bool, bool]:
     """Where the ``connect()`` being run was called, whoever's code called it (the line of a
-    ``@receiver`` decorator, a ``ready()`` of Django's own), and whether it runs at start-up rather
-    than as the program serves: while a module is imported, or as Django's deferred connection
-    of a receiver for a lazy ``"app.Model"`` sender once that model is registered."""
+    ``@receiver`` decorator, a ``ready()`` of Django's own); whether it runs at start-up rather
+    than as the program serves (while a module is imported, or as Django's deferred connection
+    of a receiver for a lazy ``"app.Model"`` sender once that model is registered); and whether
+    the project's own code called it (not Django's test client or a library's lazy set-up)."""
     frame: types.FrameType | None = _getframe(1)
     site = "?"
     found = False
     start_up = False
+    by_project = False
     if not _own_roots:
         _own_roots.extend(_package_roots(("signal_panel",)))
     own = tuple(_own_roots)
@@ -731,9 +765,10 @@ def connect_site() -> tuple[str, bool]:
             break
         if not found and not filename.startswith(own) and not filename.endswith(_CONNECT_PLUMBING):
             site = format_callsite(frame.f_code, frame.f_lasti)
+            by_project = _file_kind(filename) == 0
             found = True
         frame = frame.f_back
-    return site, start_up
+    return site, start_up, by_project
 
 
 def format_callsite(code: types.CodeType | None, lasti: int) -> str:

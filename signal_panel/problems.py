@@ -6,10 +6,12 @@ Runs after the recording (or when somebody reads ``Recording.problems``), never 
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from signal_panel import naming
 from signal_panel import recording as _recording
 from signal_panel.conf import PROBLEM_KINDS
 from signal_panel.registry import connection_places, connections_of
@@ -56,7 +58,7 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
         for call in send.calls:
             by_key.setdefault(call.logical_key, []).append(call)
         for key, calls in by_key.items():
-            if len(calls) < 2:
+            if len(calls) < 2 or _framework(calls[0]):
                 continue
             signal = send.signal_name
             problem = groups.get((signal, key))
@@ -90,6 +92,14 @@ def _duplicates(recording: Recording) -> Iterator[Problem]:
             + (f": {why}" if why else "")
         )
         yield problem
+
+
+def _framework(call: ReceiverCall) -> bool:
+    """A receiver defined in Django or an instrumented library (the test client connects one per
+    request, so concurrent requests run several): not the project's to fix."""
+    key = call.logical_key
+    path = next((part for part in key if isinstance(part, str) and os.sep in part), None)
+    return path is not None and naming.instrumented_file(path)
 
 
 def _why_duplicate(problem: Problem, signal: str, during: set[tuple[str, str]]) -> str:
@@ -226,8 +236,10 @@ def _connections(recording: Recording) -> Iterator[Problem]:
     # The same connect() run again (in a loop, or a view called twice by a test) is one problem.
     grouped: dict[tuple[str, int, str, str], Problem] = {}
     for event in recording.connections:
-        if event.at_start_up:
-            continue  # a module imported late, or a lazy sender's model registered late
+        if event.at_start_up or not event.by_project:
+            # A module imported late, a lazy sender's model registered late, or Django's and the
+            # libraries' own plumbing (the test client connects per request): not the project's.
+            continue
         key = (event.action, id(event.signal), event.receiver_name, event.callsite)
         problem = grouped.get(key)
         if problem is None:

@@ -329,7 +329,15 @@ class Send:
 class ConnectEvent:
     """A ``connect()`` or ``disconnect()`` made while the recording was active."""
 
-    __slots__ = ("action", "at_start_up", "callsite", "receiver_name", "signal", "start_ns")
+    __slots__ = (
+        "action",
+        "at_start_up",
+        "by_project",
+        "callsite",
+        "receiver_name",
+        "signal",
+        "start_ns",
+    )
 
     def __init__(
         self,
@@ -339,6 +347,7 @@ class ConnectEvent:
         callsite: str,
         at: int,
         at_start_up: bool = False,
+        by_project: bool = True,
     ):
         self.action = action
         self.signal = signal
@@ -349,6 +358,9 @@ class ConnectEvent:
         #: Made while a module was being imported, or by Django's deferred connection of a
         #: receiver for an ``"app.Model"`` sender: start-up work, not the program's serving.
         self.at_start_up = at_start_up
+        #: Called by the project's own code (not Django's test client, nor a library setting
+        #: itself up lazily on its first use).
+        self.by_project = by_project
 
     @property
     def signal_name(self) -> str:

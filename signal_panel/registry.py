@@ -436,3 +436,31 @@ def resolve_signals(names: Any) -> tuple[tuple[object, ...], list[str]]:
     if not missing:
         _resolved[key] = tuple(signals)
     return tuple(signals), missing
+
+
+_observer_cache: list[Any] = [None, frozenset()]
+
+
+def observer_signals() -> frozenset[int]:
+    """``id()`` of the module-level signals of django-debug-toolbar and this package (the
+    toolbar's static files panel sends one per ``{% static %}``): the observer's, never the
+    project's. Found in those packages' imported modules, again only when modules were imported;
+    names nothing (no weak references), so it is cheap enough for every recording's start."""
+    key = len(sys.modules)
+    if _observer_cache[0] != key:
+        types = _signal_types()
+        found: set[int] = set()
+        # Django's own signals, which the observer's modules import (and connect to).
+        imported: set[int] = set()
+        for module_name, module in list(sys.modules.items()):
+            package = module_name.split(".", 1)[0]
+            if module is None or package not in (*naming.OBSERVER_PACKAGES, "django", "blinker"):
+                continue
+            into = found if package in naming.OBSERVER_PACKAGES else imported
+            with contextlib.suppress(TypeError):
+                into.update(
+                    id(value) for value in vars(module).values() if issubclass(type(value), types)
+                )
+        _observer_cache[:] = [key, frozenset(found - imported)]
+    ids: frozenset[int] = _observer_cache[1]
+    return ids

@@ -505,7 +505,8 @@ class _Builder:
                 "toggle": "+" if first.calls else "",
                 "indent": _INDENTS[min(2 * depth, MAX_INDENT)],
                 "number": str(number + 1),
-                "last_number": self.index[id(sends[-1])] + 1,
+                # A folded run stored as one Send has no range of numbers of its own.
+                "last_number": self.index[id(sends[-1])] + 1 if len(sends) > 1 else None,
                 "count": str(sum(s.count for s in sends)),
                 "signal": short,
                 "signal_name": full,

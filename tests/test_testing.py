@@ -379,3 +379,17 @@ def test_the_mixin_fails_with_the_test_cases_failure_exception(saved_author: Rec
 
     with pytest.raises(_CustomFailure, match="What was recorded:"):
         case.assertSignalSent(saved_author, pre_delete)
+
+
+def test_a_folded_run_counts_every_send_it_stands_for() -> None:
+    from signal_panel import record_signals
+    from signal_panel.testing import assert_sent
+
+    lonely = Signal()
+    with record_signals() as recording:
+        for _ in range(3):
+            lonely.send(sender=None)
+    assert len(recording.sends) == 1
+    assert_sent(recording, lonely, times=3)
+    with pytest.raises(AssertionError, match="it was sent 3 times"):
+        assert_sent(recording, lonely, times=2)

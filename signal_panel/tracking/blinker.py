@@ -248,8 +248,9 @@ def _is_live(entry: object) -> bool:
 
 def _note_event(action: str, signal: object, receiver: object) -> None:
     if _state.get():
-        where, start_up = naming.connect_site()
-        rows.note_connection(action, signal, naming.receiver_info(receiver).name, where, start_up)
+        where, start_up, by_project = naming.connect_site()
+        name = naming.receiver_info(receiver).name
+        rows.note_connection(action, signal, name, where, start_up, by_project)
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -120,7 +120,6 @@ def _make_send(robust: bool) -> Callable[..., Any]:
     reset_state = _state.reset
     begin_call = rows.begin_call
     end_call = rows.end_call
-    count_quiet = rows.count_quiet
     weak_type = naming._weak
     described = naming._receivers
     describe = naming.receiver_info
@@ -138,8 +137,13 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         # Django's own checks, in its order: the sender is hashed only when there are receivers.
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
             if one is not None:
-                # rows.count_quiet, inline: most sends of a request reach no receiver.
-                run = one.quiet_runs.get((id(self), id(sender), id(current[0][1])))
+                # A send that continues a quiet run is counted here: most sends of a request
+                # reach no receiver. (rows.quiet_send does the same, and starts runs.)
+                text: tuple[str, ...] = ()
+                for value in named.values():
+                    if type(value) is str:
+                        text += (value,)
+                run = one.quiet_runs.get((id(self), id(sender), id(current[0][1]), text))
                 if run is not None and (
                     run[1] is sender or (type(run[1]) is weak_type and run[1]() is sender)
                 ):
@@ -151,8 +155,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         responses: list[tuple[Any, Any]] = []
         sync_receivers, async_receivers = self._live_receivers(sender)
         if not sync_receivers and not async_receivers:
-            if not count_quiet(current, self, sender):
-                rows.quiet_send(current, self, sender, named, kind)
+            rows.quiet_send(current, self, sender, named, kind)
             return responses
         sends = rows.open_send(current, self, sender, named, kind)
         # One recording with room: its call rows are written here (rows.fast_call), the clock
@@ -489,26 +492,41 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
 
 
 def _note_event(
-    action: str, signal: object, receiver: object, site: tuple[str, bool] | None = None
+    action: str, signal: object, receiver: object, site: tuple[str, bool, bool] | None = None
 ) -> None:
     if _get_state():
         name = naming.receiver_info(receiver).name if receiver is not None else "?"
-        where, start_up = site if site is not None else naming.connect_site()
-        rows.note_connection(action, signal, name, where, start_up)
+        where, start_up, by_project = site if site is not None else naming.connect_site()
+        rows.note_connection(action, signal, name, where, start_up, by_project)
+
+
+def _alive(ref: Any) -> bool:
+    """Whether a ``Signal.receivers`` entry's receiver is alive (a dead weak one is swept out by
+    the next connect(), and its key may be a new receiver's)."""
+    return not isinstance(ref, naming._weak) or ref() is not None
 
 
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def connect(self: Signal, *args: Any, **kwargs: Any) -> Any:
-        result = original(self, *args, **kwargs)
         try:
             receiver, sender, weak, dispatch_uid = _connect_args(*args, **kwargs)
+            key = _lookup_key(receiver, sender, dispatch_uid)
+            # Django ignores a connect() whose lookup key is connected already (compared as
+            # Django's connect() compares them): nothing happens, nothing to note.
+            known = any(entry[0] == key and _alive(entry[1]) for entry in self.receivers)
+        except Exception:
+            known = True
+        result = original(self, *args, **kwargs)
+        if known:
+            return result
+        try:
             site = naming.connect_site()
             location = site[0]
             registry.note_connect(
                 self,
                 receiver,
-                _lookup_key(receiver, sender, dispatch_uid),
+                key,
                 weak,
                 dispatch_uid,
                 location.split(" in ", 1)[0],

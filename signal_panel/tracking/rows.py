@@ -152,9 +152,9 @@ class Tape:
         self.receiver_patterns = config.ignore_receivers
         # receiver name -> whether IGNORE_RECEIVERS names it
         self.receiver_verdicts: dict[str, bool] = {}
-        #: ``(action, signal, receiver name, call site, ns, at start-up)`` of connect() and
-        #: disconnect() calls.
-        self.connection_rows: list[tuple[str, object, str, str, int, bool]] = []
+        #: ``(action, signal, receiver name, call site, ns, at start-up, by the project)`` of
+        #: connect() and disconnect() calls.
+        self.connection_rows: list[tuple[str, object, str, str, int, bool, bool]] = []
         #: Findings reported by tracking (bulk operations that skip receivers).
         self.events: list[dict[str, Any]] = []
         self.started_ns = 0
@@ -165,14 +165,18 @@ class Tape:
         # counted, not stored (a send stored without the calls it made would mislead).
         self.send_room = config.max_sends
         self.call_room = config.max_calls
-        self.ignored: frozenset[int] = frozenset(
+        ignored = frozenset(
             id(signal) for signal in registry.resolve_signals(config.ignore_signals)[0]
+        )
+        self.ignored: frozenset[int] = (
+            ignored if config.show_observer else ignored | registry.observer_signals()
         )
         self.show_observer = config.show_observer
         self.callsites = config.capture_callsite
         self.summary_length = config.summary_length
-        # (id(signal), id(sender), id(parent)) -> (row, the sender or a weak reference to it)
-        self.quiet_runs: dict[tuple[int, int, int], tuple[list[Any], Any]] = {}
+        # (id(signal), id(sender), id(parent), text arguments) -> (row, the sender or a weak
+        # reference to it): the quiet runs open now (see quiet_send).
+        self.quiet_runs: dict[tuple[Any, ...], tuple[list[Any], Any]] = {}
 
 
 #: In place of a send's row that MAX_CALLS left out: its calls are counted, not stored.
@@ -304,6 +308,16 @@ def close_send_in(current: State, rows: list[Any]) -> None:
             row[S_DURATION] = now - tape.started_ns - row[S_START]
 
 
+def quiet_text(named: dict[str, Any]) -> tuple[str, ...]:
+    """The text arguments of a send (``m2m_changed``'s ``action``), which sends of one quiet run
+    share: ``pre_add`` and ``post_add`` are two runs, the rows of a stream one."""
+    text: tuple[str, ...] = ()
+    for value in named.values():
+        if type(value) is str:
+            text += (value,)
+    return text
+
+
 def quiet_send(
     current: State, signal: object, sender: object, named: dict[str, Any], kind: object
 ) -> None:
@@ -314,7 +328,7 @@ def quiet_send(
             if not tape.active or id(signal) in tape.ignored:
                 continue
             tape.quiet_sends += 1
-            key = (id(signal), id(sender), id(parent))
+            key = (id(signal), id(sender), id(parent), quiet_text(named))
             run = tape.quiet_runs.get(key)
             if run is not None:
                 held = run[1]
@@ -361,23 +375,6 @@ _CALL_ROW: list[Any] = [None, None, False, 0, 0, None, False, None]
 #: A new call row, to be filled in by index (the recorded send methods write the rows of the
 #: one recording of a context themselves, without a call per receiver).
 new_call_row = _CALL_ROW.copy
-
-
-def count_quiet(current: State, signal: object, sender: object) -> bool:
-    """Count a send that reached no receiver on the open run it continues, in the one recording
-    of ``current``; False when it continues none (then use :func:`quiet_send`)."""
-    if len(current) != 1:
-        return False
-    tape, parent = current[0]
-    run = tape.quiet_runs.get((id(signal), id(sender), id(parent)))
-    if run is None:
-        return False
-    held = run[1]
-    if held is sender or (type(held) is _weak_type and held() is sender):
-        run[0][S_QUIET] += 1
-        tape.quiet_sends += 1
-        return True
-    return False
 
 
 def _ignores_receiver(tape: Tape, name: str) -> bool:
@@ -480,13 +477,27 @@ def database_work(row: list[Any]) -> DatabaseWork:
 
 
 def note_connection(
-    action: str, signal: object, receiver_name: str, callsite: str, start_up: bool
+    action: str,
+    signal: object,
+    receiver_name: str,
+    callsite: str,
+    start_up: bool,
+    by_project: bool,
 ) -> None:
     """A ``connect()``/``disconnect()`` made while this context records; ``start_up``: made while
-    a module was imported or by Django's deferred connection of a lazy sender."""
+    a module was imported or by Django's deferred connection of a lazy sender; ``by_project``:
+    called by the project's own code."""
     now = _perf_ns()
     for tape, _parent in state.get():
         if tape.active:
             tape.connection_rows.append(
-                (action, signal, receiver_name, callsite, now - tape.started_ns, start_up)
+                (
+                    action,
+                    signal,
+                    receiver_name,
+                    callsite,
+                    now - tape.started_ns,
+                    start_up,
+                    by_project,
+                )
             )
