@@ -172,6 +172,15 @@ def screenshots(session: nox.Session) -> None:
     install_stack(session, MAIN_DJANGO)
     env = {"SCREENSHOTS": "1"}
     session.run("python", "-m", "pytest", "tests/browser", "-m", "browser", env=env)
+    # README's screenshot (docs/panel.png): the admin of real third-party apps.
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/thirdparty/test_browser.py",
+        "--ds=tests.thirdparty.settings",
+        env=env,
+    )
     session.run(
         "python",
         "-m",

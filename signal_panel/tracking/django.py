@@ -89,6 +89,29 @@ async def _sync_then_async(
     return responses, async_responses
 
 
+def sender_of(signal: Signal, lookup_key: Any) -> str:
+    """The label of the sender a receiver is connected for, read from ``Signal.receivers``:
+    Django 6 keeps a weak reference to it in the entry; on 5.x the sender's id is matched
+    against the registered models. "" when it cannot be told."""
+    sender_id = lookup_key[1] if isinstance(lookup_key, tuple) and len(lookup_key) == 2 else None
+    if sender_id is None or sender_id == dispatcher.NONE_ID:
+        return ""
+    for entry in list(signal.receivers):
+        if len(entry) == 4 and entry[0] == lookup_key and entry[2] is not None:
+            sender = entry[2]() if isinstance(entry[2], naming._weak) else entry[2]
+            if sender is not None:
+                return naming.sender_label(sender) or ""
+    try:
+        from django.apps import apps
+
+        for model in apps.get_models(include_auto_created=True):
+            if id(model) == sender_id:
+                return naming.sender_label(model) or ""
+    except Exception:
+        pass
+    return ""
+
+
 def receiver_entries(signal: Signal) -> list[tuple[Any, Any, bool, bool]]:
     """``(lookup_key, receiver or None if collected, weak, is_async)`` for each connected receiver.
 
@@ -597,7 +620,9 @@ def _list_receivers(signal: Signal) -> list[dict[str, Any]]:
                 "connected_at": connection.location if connection else None,
                 "dispatch_uid": connection.dispatch_uid if connection else None,
                 "sender_filter": sender_id != dispatcher.NONE_ID,
-                "sender": connection.sender if connection else "",
+                "sender": connection.sender
+                if connection and connection.sender
+                else sender_of(signal, lookup_key),
                 "weak": weak,
                 "is_async": is_async,
                 "dead": receiver is None,

@@ -26,9 +26,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-#: README.md's screenshot; replaced only with ``SCREENSHOTS=1`` (``make screenshots``), so that a
-#: test run leaves the working tree as it was. Otherwise it goes to pytest's temporary directory.
-README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "panel.png"
+#: The panel page's screenshot of docs/panel.md; replaced only with ``SCREENSHOTS=1`` (``make
+#: screenshots``), so that a test run leaves the working tree as it was. Otherwise it goes to
+#: pytest's temporary directory. (README's, docs/panel.png, is tests/thirdparty/test_browser.py's.)
+README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "library.png"
 
 pytestmark = [
     pytest.mark.browser,

@@ -43,16 +43,12 @@ async def password_hash() -> str:
     return str(user.password)
 
 
-# As over WSGI: stock flows, so every problem reported is false; slow receivers apart.
+# As over WSGI: stock flows, so every problem reported is false. Slow receivers are left out:
+# how long a receiver takes depends on the machine, which a test cannot know.
 
 
 async def test_admin_flow_shows_no_problems(admin_visits: list[Visit]) -> None:
     found = flows.problems_by_visit(admin_visits, ignore=["slow_receiver"])
-    assert found == {}, flows.describe(found)
-
-
-async def test_admin_flow_reports_no_stock_receiver_slow(admin_visits: list[Visit]) -> None:
-    found = flows.problems_by_visit(admin_visits, only=["slow_receiver"])
     assert found == {}, flows.describe(found)
 
 
@@ -87,13 +83,6 @@ async def test_admin_flow_panel_html_shows_no_secret(admin_visits: list[Visit]) 
 
 async def test_concurrent_requests_show_no_problems(concurrent_visits: list[Visit]) -> None:
     found = flows.problems_by_visit(concurrent_visits, ignore=["slow_receiver"])
-    assert found == {}, flows.describe(found)
-
-
-async def test_concurrent_requests_report_no_stock_receiver_slow(
-    concurrent_visits: list[Visit],
-) -> None:
-    found = flows.problems_by_visit(concurrent_visits, only=["slow_receiver"])
     assert found == {}, flows.describe(found)
 
 

@@ -18,7 +18,7 @@ from tests.thirdparty.flows import Request
 from tests.thirdparty.notes.models import Note
 
 TOOLBAR = "debug_toolbar.middleware.DebugToolbarMiddleware"
-# Timings depend on the machine; the toolbar tests look at slow receivers apart.
+# Timings depend on the machine, which a test cannot know: slow receivers are left out.
 TIMING = ["slow_receiver"]
 
 

@@ -345,7 +345,7 @@ function bind(djDebug) {
     djDebug.addEventListener("change", (event) => {
         const input = event.target;
         if (input instanceof HTMLInputElement && input.matches(`#${PANEL_ID} .spShowQuiet`)) {
-            panelOf(input).classList.toggle("spShowQuiet", input.checked);
+            panelOf(input).classList.toggle("spQuietShown", input.checked);
         }
     });
     djDebug.addEventListener("input", (event) => {

@@ -1,0 +1,119 @@
+"""The panel in a real browser on a page of real third-party apps: the admin's change form of a
+note kept by django-simple-history and tagged with django-taggit, served by pytest-django's
+``live_server`` through the real toolbar, in Debian's Chromium driven by Playwright.
+
+With ``SCREENSHOTS=1`` (``make screenshots``) it retakes README's screenshot, ``docs/panel.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.thirdparty.flows import PASSWORD, USERNAME
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "panel.png"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def admin_page(live_server: Any, superuser: Any) -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1300})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", USERNAME)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/notes/note/add/")
+        page.fill("#id_title", "Shopping list")
+        page.fill("#id_body", "Milk, eggs.")
+        page.fill("#id_tags", "groceries, weekly")
+        # "Save and continue editing": the change form the browser then shows is the one whose
+        # toolbar holds the save (the redirect's panels are the toolbar's history).
+        page.click("input[name=_continue]")
+        page.wait_for_url("**/change/")
+        yield page
+        context.close()
+        browser.close()
+        assert errors == []
+
+
+def open_saving_request(page: Any) -> Any:
+    """Open the toolbar's history of the POST that saved the note, then the signal panel."""
+    page.locator("#djDebugToolbar a.HistoryPanel").click()
+    page.locator("#HistoryPanel tr", has_text="POST").locator("button.switchHistory").first.click()
+    page.locator("#djDebugToolbar a.SignalPanel").click()
+    panel = page.locator("#SignalPanel")
+    panel.locator(".spTimeline").wait_for()
+    return panel
+
+
+def test_the_panel_shows_the_apps_signals_and_nothing_of_the_toolbars(
+    admin_page: Any, tmp_path: Path
+) -> None:
+    panel = open_saving_request(admin_page)
+    text = panel.inner_text()
+    # The save of the note and simple-history's receiver of it.
+    assert "notes.Note" in text
+    assert "simple_history.models.HistoricalRecords.post_save" in text
+    # Nothing of the toolbar's own receivers or signals, and no problem on this stock flow.
+    assert "debug_toolbar." not in text.replace("debug_toolbar.panels.", "")
+    assert "record_static_file_signal" not in text
+    assert panel.locator(".spProblems").count() == 0
+    # No secret: the password typed, the session's key.
+    session = next(c for c in admin_page.context.cookies() if c["name"] == "sessionid")
+    assert PASSWORD not in text
+    assert session["value"] not in text
+
+    # Sends that reached no receiver are hidden until asked for.
+    quiet = panel.locator(".spTimeline tr.spQuiet")
+    assert quiet.count() > 0
+    assert not quiet.first.is_visible()
+    assert "m2m_changed" not in panel.locator(".spTimeline").inner_text()
+    panel.locator(".spShowQuiet").check()
+    assert quiet.first.is_visible()
+    # taggit's m2m_changed sends, which nothing of the project receives.
+    assert "m2m_changed" in panel.locator(".spTimeline").inner_text()
+    panel.locator(".spShowQuiet").uncheck()
+
+    panel.locator(".djdt-scroll").evaluate("(element) => element.scrollTo(0, 0)")
+    screenshot = (
+        README_SCREENSHOT if os.environ.get("SCREENSHOTS") == "1" else tmp_path / "panel.png"
+    )
+    admin_page.screenshot(path=str(screenshot))
+    assert screenshot.stat().st_size > 10_000
+
+    # The registry lists simple-history's receiver for the note model, and its filter works.
+    registry = panel.locator(".spRegistryFilter")
+    registry.fill("simple_history")
+    rows = panel.locator("table.spRegistry tr.spCall:visible")
+    assert rows.count() >= 1
+    # Connected in simple-history's own code for the note model, before any request.
+    history = panel.locator("table.spRegistry tr.spCall:visible", has_text="post_save")
+    assert "notes.Note" in history.first.inner_text()
+    assert "simple_history/" in history.first.inner_text()
+    registry.fill("")
