@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "drive", "record_signals"]
 
+#: What an empty list of calls or sends is (shared: read, never changed).
+_NONE: list[Any] = []
+
 #: Entry points of the layers above this one, handed over by :func:`provide`.
 _provided: dict[str, Callable[..., Any]] = {}
 
@@ -79,11 +82,12 @@ def drive(walker: Nested) -> None:
 class ReceiverCall:
     """One call of one receiver during one send."""
 
-    __slots__ = ("_recording", "_row")
+    __slots__ = ("_recording", "_row", "_sends")
 
     def __init__(self, recording: Recording, row: list[Any]):
         self._recording = recording
         self._row = row
+        self._sends: list[Send] | None = None
 
     @property
     def send(self) -> Send:
@@ -154,7 +158,13 @@ class ReceiverCall:
     @property
     def sends(self) -> list[Send]:
         """Sends made while this receiver ran, in the order they started."""
-        return self._recording._children(self._row)
+        sends = self._sends
+        if sends is None:
+            recording = self._recording
+            sends = recording._children(self._row)
+            if not recording.active:  # final: keep it
+                self._sends = sends
+        return sends
 
     @property
     def depth(self) -> int:
@@ -199,11 +209,12 @@ class Send:
     """One send of one signal, with the receiver calls it made; or, for sends that reached no
     receiver, a run of alike ones (:attr:`count`)."""
 
-    __slots__ = ("_recording", "_row")
+    __slots__ = ("_calls", "_recording", "_row")
 
     def __init__(self, recording: Recording, row: list[Any]):
         self._recording = recording
         self._row = row
+        self._calls: list[ReceiverCall] | None = None
 
     @property
     def signal(self) -> Any:
@@ -262,7 +273,13 @@ class Send:
     @property
     def calls(self) -> list[ReceiverCall]:
         """Receiver calls, in the order they started."""
-        return self._recording._calls_of(self._row)
+        calls = self._calls
+        if calls is None:
+            recording = self._recording
+            calls = recording._calls_of(self._row)
+            if not recording.active:  # final: keep it
+                self._calls = calls
+        return calls
 
     @property
     def library(self) -> str:
@@ -432,13 +449,19 @@ class Recording(Tape):
         view: ReceiverCall = self._view_of[id(row)]
         return view
 
+    # The tree's lists are read very often (the panel reads each send's calls several times), so
+    # the staleness check is written out and the lists are returned as they are kept: callers
+    # read them, never change them.
+
     def _calls_of(self, send_row: list[Any]) -> list[ReceiverCall]:
-        self._index()
-        return list(self._calls_by_send.get(id(send_row), ()))
+        if len(self.call_rows) != self._calls_done or len(self.send_rows) != self._sends_done:
+            self._index()
+        return self._calls_by_send.get(id(send_row)) or _NONE
 
     def _children(self, call_row: list[Any]) -> list[Send]:
-        self._index()
-        return list(self._sends_by_call.get(id(call_row), ()))
+        if len(self.call_rows) != self._calls_done or len(self.send_rows) != self._sends_done:
+            self._index()
+        return self._sends_by_call.get(id(call_row)) or _NONE
 
     @property
     def sends(self) -> list[Send]:
