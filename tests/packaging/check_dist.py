@@ -107,7 +107,13 @@ def check_wheel_metadata(dist: Path) -> None:
 
 def check_sdist_contents(dist: Path) -> None:
     names = sdist_names(dist)
-    for needed in ("pyproject.toml", "README.md", "CHANGELOG.md", "signal_panel/__init__.py"):
+    for needed in (
+        "pyproject.toml",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        "signal_panel/__init__.py",
+    ):
         assert needed in names, f"the sdist lacks {needed}"
     for name in names:
         assert_clean(name)
