@@ -181,18 +181,19 @@ def _make_send(robust: bool) -> Callable[..., Any]:
             rows.quiet_send(current, self, sender, named, kind)
             return responses
         sends = rows.open_send(current, self, sender, named, kind)
-        # One recording with room: its call rows are written here (rows.fast_call), the clock
-        # read once per receiver. Anything else goes through rows.begin_call/end_call.
+        # One recording with room: its call rows are written here, the clock read once per
+        # receiver: the first call starts with the send, each next one where the one before
+        # ended, sharing that int. Anything else goes through rows.begin_call/end_call.
         tape = current[0][0] if sends and len(current) == 1 and sends[0] else None
         if tape is not None:
             send_row, origin, call_rows = sends[0], tape.started_ns, tape.call_rows  # type: ignore[index]
             stored_before = len(call_rows)
-            clock = perf_ns()
+            start_at = send_row[S_START]
         try:
             for receiver in sync_receivers:
                 row = started = token = None
                 if tape is not None:
-                    # rows.fast_call, inline: this runs once per receiver call.
+                    # This runs once per receiver call: written out, not a call of rows'.
                     target = receiver.__func__ if type(receiver) is MethodType else receiver
                     entry = described.get(id(target))
                     info = (
@@ -206,7 +207,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                         row = new_row()
                         row[C_SEND] = send_row
                         row[C_INFO] = info
-                        row[C_START] = clock - origin
+                        row[C_START] = start_at
                         call_rows.append(row)
                         token = set_state(((tape, row),))
                 if row is None and sends:
@@ -220,11 +221,13 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                     if token is not None:
                         reset_state(token)
                     if row is not None:
-                        clock = perf_ns()
-                        row[C_DURATION] = clock - origin - row[C_START]
+                        start_at = perf_ns() - origin
+                        row[C_DURATION] = start_at - row[C_START]
                         rows.note_error(row, err, swallowed)
                     elif started is not None:
                         end_call(current, started[1], err, swallowed)
+                    if row is None and tape is not None:  # the next call starts now
+                        start_at = perf_ns() - origin
                     if not swallowed:
                         raise
                     self._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
@@ -233,10 +236,12 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                 if token is not None:
                     reset_state(token)
                 if row is not None:
-                    clock = perf_ns()
-                    row[C_DURATION] = clock - origin - row[C_START]
+                    start_at = perf_ns() - origin
+                    row[C_DURATION] = start_at - row[C_START]
                 elif started is not None:
                     end_call(current, started[1], None, False)
+                if row is None and tape is not None:  # the next call starts now
+                    start_at = perf_ns() - origin
                 responses.append((receiver, response))
             if async_receivers:
                 responses.extend(
