@@ -213,20 +213,9 @@ def open_send(
         label = _sender_label(sender)
         if label is None:  # naming.OBSERVER
             return None
-        if len(current) == 1:  # what every request runs
-            tape, parent = current[0]
-            if not tape.active or id(signal) in tape.ignored:
-                return None
-            if tape.quiet_runs:
-                tape.quiet_runs.clear()
-            if tape.send_room <= 0 or tape.call_room <= 0:
-                tape.dropped_sends += 1
-                return [DROPPED]  # its calls are still counted
-            tape.send_room -= 1
-            args, callsite = _take(tape, named)
-            return [_send_row(tape, parent, signal, label, args, callsite, kind, named)]
         found: list[Any] = []
-        taken: tuple[Any, Any] | None = None
+        taken: Taken | None = None
+        stored = False
         for tape, parent in current:
             if not tape.active or id(signal) in tape.ignored:
                 found.append(None)
@@ -235,19 +224,35 @@ def open_send(
                 tape.quiet_runs.clear()
             if tape.send_room <= 0 or tape.call_room <= 0:
                 tape.dropped_sends += 1
-                found.append(DROPPED)
+                found.append(DROPPED)  # its calls are still counted
+                stored = True
                 continue
             tape.send_room -= 1
             if taken is None:
                 taken = _take(tape, named)
-            args, callsite = taken
-            found.append(_send_row(tape, parent, signal, label, args, callsite, kind, named))
-        for row in found:
-            if row is not None:
-                return found
-        return None
+            found.append(_send_row(tape, parent, signal, label, taken, kind, 0))
+            stored = True
+        return found if stored else None
     except Exception:
         return None
+
+
+#: What :func:`_take` takes of a send, once for all its recordings: the kwargs' snapshots
+#: (``(name, snapshot, ...)``), the call site, and whether ``using`` was in ``atomic()``.
+Taken = tuple["tuple[Any, ...] | None", "tuple[Any, int] | None", "bool | None"]
+
+
+def _take(tape: Tape, named: dict[str, Any]) -> Taken:
+    args = None
+    if named:
+        limit = tape.summary_length
+        flat: list[Any] = []
+        for key, value in named.items():
+            flat += (key, value if type(value) in _KEPT else _snapshot(value, limit))
+        args = tuple(flat)
+    in_atomic = _in_atomic(named["using"]) if "using" in named else None
+    # Pass over this function, its caller here and the recorded send method at once.
+    return args, _find_callsite(4) if tape.callsites else None, in_atomic
 
 
 def _send_row(
@@ -255,11 +260,12 @@ def _send_row(
     parent: list[Any] | None,
     signal: object,
     label: str,
-    args: tuple[Any, ...] | None,
-    callsite: tuple[Any, int] | None,
+    taken: Taken,
     kind: object,
-    named: dict[str, Any],
+    quiet: int,
 ) -> list[Any]:
+    """Append a send's row (the one place that writes one) and return it."""
+    args, callsite, in_atomic = taken
     code, lasti = callsite if callsite is not None else (None, 0)
     row = [
         signal,
@@ -271,37 +277,17 @@ def _send_row(
         lasti,
         _perf_ns() - tape.started_ns,
         0,
-        _in_atomic(named["using"]) if "using" in named else None,
-        0,
+        in_atomic,
+        quiet,
         0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
     ]
     tape.send_rows.append(row)
     return row
 
 
-def _take(tape: Tape, named: dict[str, Any]) -> tuple[tuple[Any, ...] | None, Any]:
-    """What a send's row keeps of its kwargs (``(name, snapshot, ...)``) and its call site."""
-    args = None
-    if named:
-        limit = tape.summary_length
-        flat: list[Any] = []
-        for key, value in named.items():
-            flat += (key, value if type(value) in _KEPT else _snapshot(value, limit))
-        args = tuple(flat)
-    # Pass over this function, its caller here and the recorded send method at once.
-    return args, _find_callsite(4) if tape.callsites else None
-
-
-def close_send(rows: list[Any]) -> None:
-    """Set the duration of the rows :func:`open_send` returned."""
-    now = _perf_ns()
-    for (tape, _parent), row in zip(state.get(), rows, strict=False):
-        if row:
-            row[S_DURATION] = now - tape.started_ns - row[S_START]
-
-
 def close_send_in(current: State, rows: list[Any]) -> None:
-    """:func:`close_send` for a send whose context state was ``current``."""
+    """Set the duration of the rows :func:`open_send` returned for a send whose context state
+    was ``current``."""
     now = _perf_ns()
     for (tape, _parent), row in zip(current, rows, strict=False):
         if row:
@@ -324,45 +310,36 @@ def quiet_send(
     """Count a send that reached no receiver into each recording, folding a run of alike ones:
     the first send of a run is stored (with its arguments), the others only counted on it."""
     try:
+        text = quiet_text(named)
+        label: str | None = None
+        taken: Taken | None = None
         for tape, parent in current:
             if not tape.active or id(signal) in tape.ignored:
                 continue
             tape.quiet_sends += 1
-            key = (id(signal), id(sender), id(parent), quiet_text(named))
+            key = (id(signal), id(sender), id(parent), text)
             run = tape.quiet_runs.get(key)
             if run is not None:
                 held = run[1]
-                if held is sender or (type(held) is naming._weak and held() is sender):
+                if held is sender or (type(held) is _weak_type and held() is sender):
                     run[0][S_QUIET] += 1
                     continue
-            label = naming.sender_label(sender)
-            if label is naming.OBSERVER:
+            if label is None:
+                label = _sender_label(sender)
+            if label is None:  # naming.OBSERVER
                 continue
             if tape.send_room <= 0 or tape.call_room <= 0:
                 tape.dropped_sends += 1
                 continue
             tape.send_room -= 1
-            args, callsite = _take(tape, named)
-            row = [
-                signal,
-                label,
-                args,
-                parent,
-                kind,
-                callsite[0] if callsite is not None else None,
-                callsite[1] if callsite is not None else 0,
-                _perf_ns() - tape.started_ns,
-                0,
-                _in_atomic(named["using"]) if "using" in named else None,
-                1,
-                0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
-            ]
-            tape.send_rows.append(row)
+            if taken is None:
+                taken = _take(tape, named)
+            row = _send_row(tape, parent, signal, label, taken, kind, 1)
             if sender is None or type(sender) in _KEPT:
                 held = sender
             else:
                 try:
-                    held = naming._weak(sender)
+                    held = _weak_type(sender)
                 except TypeError:
                     continue  # cannot tell the next sender is this one: no run
             tape.quiet_runs[key] = (row, held)
