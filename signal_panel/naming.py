@@ -778,10 +778,11 @@ def format_callsite(code: types.CodeType | None, lasti: int) -> str:
     return f"{short_path(code.co_filename)}:{line_at(code, lasti)} in {code.co_qualname}"
 
 
-def callsite_text() -> str:
-    """:func:`find_callsite`, as text now (for rare events: connect(), bulk operations)."""
+def callsite_text(default: str = "?") -> str:
+    """:func:`find_callsite`, as text now (for rare events: connect(), bulk operations), or
+    ``default`` when the stack holds no frame outside the instrumented libraries."""
     found = find_callsite()
-    return format_callsite(*found) if found is not None else "?"
+    return format_callsite(*found) if found is not None else default
 
 
 def line_at(code: types.CodeType, lasti: int) -> int:

@@ -506,17 +506,6 @@ class Recording(Tape):
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
         return sum(call.duration_ns for call in self.calls if call.depth == 0)
 
-    def walk(self) -> Iterator[Send | ReceiverCall]:
-        """Sends and calls depth first, in the order they started (no recursion)."""
-        stack: list[Send | ReceiverCall] = list(reversed(self.roots))
-        while stack:
-            item = stack.pop()
-            yield item
-            if isinstance(item, Send):
-                stack.extend(reversed(item.calls))
-            else:
-                stack.extend(reversed(item.sends))
-
     @property
     def problems(self) -> list[Problem]:
         """Findings about this recording (see ``signal_panel.problems``), worst first."""

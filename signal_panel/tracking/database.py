@@ -214,10 +214,8 @@ def _report(state: State, operation: str, model: object, count: int) -> None:
         receivers = _save_receivers(model)
         if not receivers:
             return
-        found = naming.find_callsite()
-        callsite = naming.format_callsite(*found) if found is not None else ""
-        if not callsite:
-            callsite = _awaited_at.get() or "?"
+        # In a worker thread running an a*() method, the stack holds asgiref's frames only.
+        callsite = naming.callsite_text("") or _awaited_at.get() or "?"
         label = str(model._meta.label)
         for tape, call in state:
             if not tape.active:

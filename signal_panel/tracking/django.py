@@ -193,7 +193,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
             for receiver in sync_receivers:
                 row = started = token = None
                 if tape is not None:
-                    # This runs once per receiver call: written out, not a call of rows'.
+                    # rows.begin_call for the one recording, written out: it runs per call.
                     target = receiver.__func__ if type(receiver) is MethodType else receiver
                     entry = described.get(id(target))
                     info = (
