@@ -9,7 +9,7 @@ from django.core import checks
 
 from signal_panel.conf import validate
 
-__all__ = ["check_settings", "register"]
+__all__ = ["check_receiver_modules", "check_settings", "register"]
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -45,5 +45,27 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     return found
 
 
+def check_receiver_modules(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``signal_panel.W002`` for each module of the project's installed apps that defines
+    ``@receiver`` functions and was never imported: none of its receivers is connected."""
+    from signal_panel.missed import unimported_receiver_modules
+
+    return [
+        checks.Warning(
+            f"{module.module} ({module.path}) defines receivers "
+            f"({', '.join(name for name, _signal in module.receivers)}) but was never imported, "
+            "so none of them is connected.",
+            hint=(
+                f"Import it in the ready() method of the {module.app!r} app's AppConfig: "
+                f"`import {module.module}  # noqa: F401`."
+            ),
+            id="signal_panel.W002",
+        )
+        for module in unimported_receiver_modules()
+        if app_configs is None or module.app in {config.label for config in app_configs}
+    ]
+
+
 def register() -> None:
     checks.register(check_settings, checks.Tags.compatibility)
+    checks.register(check_receiver_modules, checks.Tags.signals)

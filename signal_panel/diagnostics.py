@@ -247,7 +247,58 @@ def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
             )
 
 
+# -- on_commit work lost to a rollback ---------------------------------------------------------
+
+
+def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
+    """A receiver that ran inside ``atomic()`` queued ``on_commit`` work that never ran: the
+    transaction rolled back (or an earlier callback raised). Its database writes were undone with
+    it, while whatever it did outside the database (an email sent, a cache set) was not, and the
+    work it queued for after the commit is lost."""
+    grouped: dict[tuple[Any, str, str], Problem] = {}
+    for call in recording.calls:
+        for callback in call.commit_callbacks:
+            if callback.outcome not in ("discarded", "lost"):
+                continue
+            key = (call.logical_key, callback.name, callback.outcome)
+            problem = grouped.get(key)
+            if problem is None:
+                problem = grouped[key] = Problem(
+                    "discarded_on_commit",
+                    "",
+                    locations=[call.location],
+                    details={
+                        "callback": callback.name,
+                        "outcome": callback.outcome,
+                        "receiver": call.receiver_name,
+                        "count": 0,
+                    },
+                )
+            problem.details["count"] += 1
+            if call not in problem.calls:
+                problem.calls.append(call)
+                problem.sends.append(call.send)
+    for (_key, name, outcome), problem in grouped.items():
+        call = problem.calls[0]
+        count = problem.details["count"]
+        times = "" if count == 1 else f" ({count} times)"
+        if outcome == "discarded":
+            what = (
+                "was discarded: the transaction it was queued in rolled back, undoing the "
+                "receiver's database writes while anything it did outside the database stayed "
+                "done"
+            )
+        else:
+            what = "never ran: an earlier on_commit callback of the same commit raised"
+        problem.message = (
+            f"{name}, queued with on_commit() by {call.receiver_name} "
+            f"({call.send.signal_name.rsplit('.', 1)[-1]} for {call.send.sender}){times}, {what}"
+        )
+        yield problem
+
+
 def register() -> None:
     """Add this module's finders to ``signal_panel.problems``. Idempotent."""
     problems.register_finder(_repeated_queries)
     problems.register_finder(_vanishing_receivers)
+    problems.register_finder(_discarded_on_commit)

@@ -701,6 +701,12 @@ def instrumented_file(filename: str) -> bool:
     return _file_kind(filename) == 2
 
 
+def project_file(filename: str) -> bool:
+    """Whether ``filename`` is the project's own: not in site-packages, the standard library or
+    an instrumented library."""
+    return _file_kind(filename) == 0
+
+
 def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     """The code and instruction offset of the first frame of the project on the stack: not in
     site-packages, the standard library or an instrumented library; else the first frame outside

@@ -232,6 +232,63 @@ def _errors(recording: Recording) -> Iterator[Problem]:
         yield problem
 
 
+#: Django's model signals: ``Model.save()``, ``delete()``, ``__init__()`` and the related
+#: managers send them and ignore what their receivers return.
+_MODEL_SIGNALS = frozenset(
+    {"pre_init", "post_init", "pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed"}
+)
+_MODEL_SIGNALS_MODULE = "django.db.models.signals."
+
+
+def _ignored_returns(recording: Recording) -> Iterator[Problem]:
+    """A receiver of a model signal that returned a value, as if that could stop the operation:
+    any value from a ``pre_*`` send, ``False`` from any other (Django ignores both)."""
+    grouped: dict[tuple[Any, str, str], Problem] = {}
+    for send in recording.sends:
+        name = send.signal_name
+        short = name.removeprefix(_MODEL_SIGNALS_MODULE)
+        if short == name or short not in _MODEL_SIGNALS:
+            continue
+        action = send.arguments.get("action") if short == "m2m_changed" else None
+        before = short.startswith("pre_") or (type(action) is str and action.startswith("pre_"))
+        for call in send.calls:
+            returned = call.returned
+            if returned is None or not (before or call.returned_false):
+                continue
+            key = (call.logical_key, short, returned)
+            problem = grouped.get(key)
+            if problem is None:
+                problem = grouped[key] = Problem(
+                    "ignored_return",
+                    "",
+                    locations=[call.location],
+                    details={"signal": short, "returned": returned, "sender": send.sender},
+                )
+            problem.calls.append(call)
+            problem.sends.append(send)
+    for (_key, short, returned), problem in grouped.items():
+        call = problem.calls[0]
+        times = "" if len(problem.calls) == 1 else f" ({len(problem.calls)} times)"
+        operation = _OPERATIONS.get(short, "the operation")
+        problem.message = (
+            f"{call.receiver_name} returned {returned} from {short} for {call.send.sender}"
+            f"{times}, and Django ignores what model signal receivers return: {operation} went "
+            "ahead. To stop it, raise an exception"
+        )
+        yield problem
+
+
+_OPERATIONS = {
+    "pre_save": "the save",
+    "post_save": "the save",
+    "pre_delete": "the delete",
+    "post_delete": "the delete",
+    "pre_init": "the instance's creation",
+    "post_init": "the instance's creation",
+    "m2m_changed": "the change of the relation",
+}
+
+
 def _connections(recording: Recording) -> Iterator[Problem]:
     # The same connect() run again (in a loop, or a view called twice by a test) is one problem.
     grouped: dict[tuple[str, int, str, str], Problem] = {}
@@ -289,6 +346,7 @@ _FINDERS: list[Callable[[Recording], Iterator[Problem]]] = [
     _errors,
     _recursion,
     _duplicates,
+    _ignored_returns,
     _slow,
     _connections,
     _events,
@@ -339,7 +397,8 @@ def find_problems(recording: Recording) -> list[Problem]:
 
 # The finders that read the database work and the registry, then hand find_problems to the
 # recording (Recording.problems).
-from signal_panel import diagnostics  # noqa: E402
+from signal_panel import diagnostics, missed  # noqa: E402
 
 diagnostics.register()
+register_finder(missed.find)
 _recording.provide("problems", find_problems)

@@ -22,13 +22,18 @@ from signal_panel import naming, tracking
 from signal_panel.conf import Config, get_config
 from signal_panel.tracking.rows import (
     C_ASYNC,
-    C_DB,
     C_DURATION,
     C_ERROR,
     C_INFO,
     C_SEND,
     C_START,
     C_SWALLOWED,
+    C_WORK,
+    DISCARDED,
+    LOST,
+    PENDING,
+    RAN,
+    REFUSED,
     S_ARGS,
     S_CODE,
     S_DEPTH,
@@ -41,14 +46,23 @@ from signal_panel.tracking.rows import (
     S_SENDER,
     S_SIGNAL,
     S_START,
-    DatabaseWork,
+    CallWork,
+    Hook,
     Tape,
 )
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
 
-__all__ = ["ConnectEvent", "ReceiverCall", "Recording", "Send", "drive", "record_signals"]
+__all__ = [
+    "CommitCallback",
+    "ConnectEvent",
+    "ReceiverCall",
+    "Recording",
+    "Send",
+    "drive",
+    "record_signals",
+]
 
 #: What an empty list of calls or sends is (shared: read, never changed).
 _NONE: list[Any] = []
@@ -173,8 +187,8 @@ class ReceiverCall:
         return depth
 
     @property
-    def _work(self) -> DatabaseWork | None:
-        work: DatabaseWork | None = self._row[C_DB]
+    def _work(self) -> CallWork | None:
+        work: CallWork | None = self._row[C_WORK]
         return work
 
     @property
@@ -201,8 +215,94 @@ class ReceiverCall:
         work = self._work
         return work.on_commit if work is not None else 0
 
+    @property
+    def commit_callbacks(self) -> list[CommitCallback]:
+        """The ``transaction.on_commit`` callbacks the receiver registered, in order, each with
+        what became of it (``CommitCallback.outcome``)."""
+        work = self._work
+        if work is None or not work.hooks:
+            return []
+        origin = self._recording.started_ns
+        return [CommitCallback(hook, origin) for hook in work.hooks]
+
+    @property
+    def returned(self) -> str | None:
+        """A safe summary of what the receiver returned, or None when it returned None."""
+        work = self._work
+        if work is None or work.returned is None:
+            return None
+        config = self._recording.config
+        return naming.describe(work.returned, config.summary_length, config.secret_pattern)
+
+    @property
+    def returned_false(self) -> bool:
+        """The receiver returned ``False``."""
+        work = self._work
+        return work is not None and work.returned is False
+
     def __repr__(self) -> str:
         return f"<ReceiverCall {self.receiver_name} {self.duration_ns / 1e6:.3f}ms>"
+
+
+class CommitCallback:
+    """A ``transaction.on_commit()`` callback a receiver registered, and what became of it."""
+
+    __slots__ = ("_hook", "_origin")
+
+    #: The values of :attr:`outcome`.
+    OUTCOMES = (PENDING, RAN, DISCARDED, LOST, REFUSED)
+
+    def __init__(self, hook: Hook, origin: int):
+        self._hook = hook
+        self._origin = origin
+
+    @property
+    def name(self) -> str:
+        """``module.qualname`` of the callback."""
+        return self._hook.name
+
+    @property
+    def using(self) -> str:
+        """The database alias it was registered on."""
+        return self._hook.alias
+
+    @property
+    def robust(self) -> bool:
+        """Registered with ``robust=True``: Django logs its exception instead of raising it."""
+        return self._hook.robust
+
+    @property
+    def outcome(self) -> str:
+        """``"ran"``; ``"discarded"`` (the transaction or savepoint it was queued in rolled
+        back); ``"lost"`` (an earlier callback of the same commit raised, so Django ran no more);
+        ``"pending"`` (still queued when the recording ended); or ``"refused"`` (``on_commit()``
+        raised, under manual transaction management)."""
+        return self._hook.outcome
+
+    @property
+    def immediate(self) -> bool:
+        """Run at once by ``on_commit()``: no transaction was open."""
+        return self._hook.immediate
+
+    @property
+    def start_ns(self) -> int | None:
+        """Nanoseconds from the recording's start to when it started running (None if it did
+        not run)."""
+        hook = self._hook
+        return hook.started_ns - self._origin if hook.outcome == RAN else None
+
+    @property
+    def duration_ns(self) -> int:
+        """How long it ran (0 if it did not run)."""
+        return self._hook.duration_ns
+
+    @property
+    def error(self) -> str | None:
+        """``"ExcType: message"`` if it raised (when robust, Django logged it and carried on)."""
+        return self._hook.error
+
+    def __repr__(self) -> str:
+        return f"<CommitCallback {self.name} {self.outcome}>"
 
 
 class Send:

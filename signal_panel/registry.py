@@ -58,6 +58,12 @@ class Connection:
     #: ``disconnect()``, or the garbage collection of a weakly connected receiver (None until then).
     connected_ns: int = 0
     disconnected_ns: int | None = None
+    #: Django's key of that sender (its ``id()``), None for any sender.
+    sender_key: Any = None
+    #: Made at start-up: while a module was imported, or before the app registry was ready.
+    start_up: bool = False
+    #: Ended by the garbage collection of a weakly connected receiver (not by ``disconnect()``).
+    collected: bool = False
     #: The weak reference whose callback notes the receiver's collection.
     _watch: Any = field(default=None, repr=False, compare=False)
 
@@ -282,6 +288,7 @@ def note_connect(
     location: str,
     *,
     sender: object = None,
+    start_up: bool = False,
 ) -> Connection | None:
     """Remember where ``receiver`` was connected. The first connect of a lookup key wins, as in
     Django, which ignores a second connect with the same key."""
@@ -304,8 +311,10 @@ def note_connect(
         receiver_id=info.logical_key,
         bound=type(receiver) is types.MethodType,
         connected_ns=time.perf_counter_ns(),
+        start_up=start_up,
+        sender_key=lookup_key[1] if type(lookup_key) is tuple and len(lookup_key) == 2 else None,
     )
-    connection._watch = _watch(receiver, connection, weak)
+    connection._watch = _watch(receiver, connection, weak, signal, lookup_key)
     if len(by_key) < _PER_SIGNAL_LIMIT:
         by_key[lookup_key] = connection
         # Kept after the connection ends: a receiver connected and disconnected within a request
@@ -344,15 +353,35 @@ def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
         by_key.pop(key).end()
 
 
-def _watch(receiver: object, connection: Connection, weak: bool) -> Any:
+def _watch(
+    receiver: object, connection: Connection, weak: bool, signal: object, lookup_key: Any
+) -> Any:
     """A weak reference that ends ``connection`` when the receiver is collected: a weakly
     connected receiver nothing else keeps, or one removed from the signal (a strongly connected
     one dies only then), whose id a new receiver may get. Made with the ``weakref.ref`` bound at
     import (never ``WeakMethod``, which looks ``ref`` up anew): a program's test that counts its
     own calls of ``weakref.ref`` sees none of ours."""
 
+    try:
+        signal_ref = naming._weak(signal)
+    except TypeError:
+        signal_ref = None
+
     def collected(_ref: object) -> None:
-        connection.end()  # Reads no module global: it may run at interpreter exit.
+        # Reads no module global: it may run at interpreter exit. Collected while still in
+        # Django's list of receivers (a dead reference Django skips), not after it was removed
+        # from it without disconnect().
+        try:
+            if weak and connection.disconnected_ns is None and signal_ref is not None:
+                receivers = getattr(signal_ref(), "receivers", None)
+                if type(receivers) is list:
+                    connection.collected = any(
+                        type(entry) is tuple and entry and entry[0] == lookup_key
+                        for entry in receivers
+                    )
+        except Exception:
+            pass
+        connection.end()
 
     try:
         # A bound method connected weakly lives as long as its instance, as Django and blinker
@@ -397,6 +426,29 @@ def connection_places(
         if connection.location not in places:
             places.append(connection.location)
     return places
+
+
+def connections_to(signal: object) -> list[tuple[Any, Connection]]:
+    """``(lookup key, connection)`` of the receivers connected to ``signal`` now, as seen since
+    install() (a lookup key is ``(receiver id, sender id)``)."""
+    entry = _connections.get(id(signal))
+    if entry is None or entry[0]() is not signal:
+        return []
+    return [(key, c) for key, c in list(entry[1].items()) if c.disconnected_ns is None]
+
+
+def ended_connections(signal: object) -> list[Connection]:
+    """The connections to ``signal`` that ended (disconnected, or their receiver collected),
+    among those remembered per receiver."""
+    entry = _connections.get(id(signal))
+    if entry is None or entry[0]() is not signal:
+        return []
+    return [
+        c
+        for places in list(entry[2].values())
+        for c in list(places)
+        if c.disconnected_ns is not None
+    ]
 
 
 def connection_for(signal: object, lookup_key: Any) -> Connection | None:

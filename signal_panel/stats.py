@@ -479,6 +479,8 @@ class _Builder:
                     "queries": queries,
                     "query_time": _ms(call.query_ns) if queries else "",
                     "on_commit": call.on_commit,
+                    "callbacks": _callbacks(call),
+                    "returned": call.returned,
                     "nested": len(nested),
                 }
             )
@@ -580,6 +582,47 @@ class _Builder:
         return rows
 
 
+def _callbacks(call: ReceiverCall) -> list[dict[str, Any]]:
+    """The ``on_commit`` callbacks of a call, each with what became of it."""
+    return [
+        {
+            "name": _short_receiver(callback.name),
+            "full_name": callback.name,
+            "outcome": callback.outcome,
+            "immediate": callback.immediate,
+            "time": _ms(callback.duration_ns) if callback.outcome == "ran" else "",
+            "error": callback.error or "",
+            "lost": callback.outcome in ("discarded", "lost"),
+        }
+        for callback in call.commit_callbacks
+    ]
+
+
+#: Most receivers listed in the panel's *Why not run?* section.
+MISSED_ROWS = 200
+
+
+def missed_rows(recording: Recording) -> list[dict[str, Any]]:
+    """The receivers that did not run (``signal_panel.missed``), the likely ones first."""
+    from signal_panel.missed import misses
+
+    found = sorted(misses(recording), key=lambda miss: not miss.likely)
+    return [
+        {
+            "receiver": miss.receiver,
+            "signal": _short_signal(miss.signal, "django"),
+            "signal_name": miss.signal,
+            "sender": miss.sender,
+            "reason": miss.reason,
+            "why": miss.why,
+            "connected_at": miss.connected_at or "",
+            "likely": miss.likely,
+            "sends": sum(send.count for send in miss.sends),
+        }
+        for miss in found[:MISSED_ROWS]
+    ]
+
+
 # -- registry ------------------------------------------------------------------------------------
 
 
@@ -677,7 +720,18 @@ def _build_registry(show_observer: bool) -> dict[str, Any]:
             }
         )
     connected.sort(key=lambda signal: (signal["framework"], signal["name"]))
+    from signal_panel.missed import unimported_receiver_modules
+
+    unimported = [
+        {
+            "module": module.module,
+            "path": module.path,
+            "receivers": ", ".join(name for name, _signal in module.receivers),
+        }
+        for module in unimported_receiver_modules()
+    ]
     return {
+        "unimported": unimported,
         "signals": connected,
         "idle": idle,
         "signal_count": len(connected) + len(idle),
@@ -697,6 +751,7 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
     builder = _Builder(recording)
     timeline, left = builder.timeline()
     show_registry = recording.config.show_registry if registry_listing is None else registry_listing
+    missed = missed_rows(recording)
     return {
         **builder.summary(),
         "problems": builder.problem_rows(),
@@ -706,6 +761,8 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         "timeline_left": left,
         "timeline_limit": TIMELINE_ROWS,
         "receivers": builder.receivers(),
+        "missed": missed,
+        "missed_likely": sum(1 for miss in missed if miss["likely"]),
         "registry": (
             registry_stats(show_observer=recording.config.show_observer) if show_registry else None
         ),

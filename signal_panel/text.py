@@ -183,7 +183,14 @@ class _Writer:
             queries = _plural(call.queries, "query", "queries")
             parts.append(f"{queries} ({_duration(call.query_ns)})")
         if call.on_commit:
-            parts.append(_plural(call.on_commit, "on_commit callback"))
+            outcomes: dict[str, int] = {}
+            for callback in call.commit_callbacks:
+                outcomes[callback.outcome] = outcomes.get(callback.outcome, 0) + 1
+            said = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
+            callbacks = _plural(call.on_commit, "on_commit callback")
+            parts.append(f"{callbacks} ({said})" if said else callbacks)
+        if call.returned is not None:
+            parts.append(f"returned {_clean(call.returned)}")
         if call.error is not None:
             verb = f"swallowed by {_method(call.send)}:" if call.swallowed else "raised"
             parts.append(self.paint(f"✗ {verb} {_clean(call.error)}", _RED))

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "debug_toolbar",
     "signal_panel",
     "tests.testapp",
+    "tests.forgetful",
 ]
 MIDDLEWARE = [
     "debug_toolbar.middleware.DebugToolbarMiddleware",

@@ -403,3 +403,81 @@ def test_a_duplicate_made_by_connect_in_a_view_says_so() -> None:
         signal.send(sender=None)
     (problem,) = [p for p in recording.problems if p.kind == "duplicate_receiver"]
     assert problem.details["why"].startswith("connect() ran while the program served")
+
+
+# -- ignored_return ------------------------------------------------------------------------------
+
+
+def refuse_to_save(sender: Any, instance: Any, **kwargs: Any) -> bool:
+    return False
+
+
+def count_the_save(sender: Any, instance: Any, **kwargs: Any) -> int:
+    return 1
+
+
+@pytest.mark.django_db
+def test_returning_false_from_pre_save_does_not_stop_the_save_and_is_reported() -> None:
+    from django.db.models.signals import pre_save
+
+    pre_save.connect(refuse_to_save, sender=Author, weak=False)
+    try:
+        with record_signals() as recording:
+            Author.objects.create(name="saved anyway")
+            Author.objects.create(name="again")
+    finally:
+        pre_save.disconnect(refuse_to_save, sender=Author)
+    assert Author.objects.filter(name="saved anyway").exists()
+    [problem] = [p for p in recording.problems if p.kind == "ignored_return"]
+    assert problem.message == (
+        "tests.test_problems.refuse_to_save returned False from pre_save for testapp.Author "
+        "(2 times), and Django ignores what model signal receivers return: the save went ahead. "
+        "To stop it, raise an exception"
+    )
+    assert len(problem.calls) == 2
+    assert problem.details == {
+        "signal": "pre_save",
+        "returned": "False",
+        "sender": "testapp.Author",
+    }
+    assert problem.locations == [problem.calls[0].location]
+
+
+@pytest.mark.django_db
+def test_any_value_returned_from_a_pre_signal_is_reported_but_not_from_a_post_signal() -> None:
+    from django.db.models.signals import pre_delete
+
+    pre_delete.connect(count_the_save, sender=Author, weak=False)
+    post_save.connect(count_the_save, sender=Author, weak=False)
+    try:
+        with record_signals() as recording:
+            Author.objects.create(name="x").delete()
+    finally:
+        pre_delete.disconnect(count_the_save, sender=Author)
+        post_save.disconnect(count_the_save, sender=Author)
+    problems = [p for p in recording.problems if p.kind == "ignored_return"]
+    assert [(p.details["signal"], p.details["returned"]) for p in problems] == [("pre_delete", "1")]
+    assert "the delete went ahead" in problems[0].message
+
+
+@pytest.mark.django_db
+def test_false_from_a_post_signal_is_reported() -> None:
+    post_save.connect(refuse_to_save, sender=Author, weak=False)
+    try:
+        with record_signals() as recording:
+            Author.objects.create(name="x")
+    finally:
+        post_save.disconnect(refuse_to_save, sender=Author)
+    [problem] = [p for p in recording.problems if p.kind == "ignored_return"]
+    assert problem.details["signal"] == "post_save"
+
+
+def test_what_a_custom_signals_receiver_returns_is_its_senders_business() -> None:
+    def answer(sender: Any, **kwargs: Any) -> bool:
+        return False
+
+    signal.connect(answer, weak=False)
+    with record_signals() as recording:
+        assert signal.send(sender=None) == [(answer, False)]
+    assert recording.calls[0].returned == "False"
+    assert "ignored_return" not in kinds(recording)

@@ -83,6 +83,10 @@ def stop(tape: Tape, token: object) -> None:
     tape.duration_ns = time.perf_counter_ns() - tape.started_ns
     tape.active = False
     tape.quiet_runs.clear()
+    if tape.hooks:
+        from signal_panel.tracking import database
+
+        database.settle(tape)
     try:
         rows.state.reset(token)  # type: ignore[arg-type]
     except ValueError:

@@ -1,6 +1,6 @@
 """Instrumentation of the database side of receivers: queries, bulk operations, ``on_commit``.
 
-While some recording is active in the process (:mod:`signal_panel.tracking`), five methods are
+While some recording is active in the process (:mod:`signal_panel.tracking`), six methods are
 replaced on Django's classes; when the last recording ends Django's own functions are put back, so
 an idle process runs Django's code untouched. Each replacement calls Django's function with the
 same arguments and returns what it returns:
@@ -10,7 +10,10 @@ same arguments and returns what it returns:
   ``connection.execute_wrapper()`` installs one (appended last, so it is the innermost wrapper and
   times the database alone; popped afterwards). It counts and times the query on that call. Every
   cursor of every database alias goes through it.
-- ``BaseDatabaseWrapper.on_commit``: counts the callbacks a receiver call registers.
+- ``BaseDatabaseWrapper.on_commit`` and ``run_and_clear_commit_hooks``: note the callbacks a
+  receiver call registers and what became of each: ran (when, how long, whether it raised),
+  discarded by a rollback, lost when an earlier callback raised, or still queued when the
+  recording ended (see ``_Timed`` below).
 - ``QuerySet.update``, ``bulk_create`` and ``bulk_update`` (and their ``a*`` twins, which only note
   where they were awaited): after Django's method returns, when the model has ``pre_save`` or
   ``post_save`` receivers connected for that model (or one of its parents), a
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable
@@ -61,6 +65,7 @@ _baseline = methods.baseline
 
 _EXECUTE = (CursorWrapper, "_execute_with_wrappers")
 _ON_COMMIT = (BaseDatabaseWrapper, "on_commit")
+_RUN_HOOKS = (BaseDatabaseWrapper, "run_and_clear_commit_hooks")
 _UPDATE = (QuerySet, "update")
 _BULK_CREATE = (QuerySet, "bulk_create")
 _BULK_UPDATE = (QuerySet, "bulk_update")
@@ -111,7 +116,7 @@ def _record_query(
         shape = sql if type(sql) is str else f"<{type(sql).__qualname__}>"
         for _tape, call in _state.get():
             if call is not None:
-                work = rows.database_work(call)
+                work = rows.call_work(call)
                 work.queries += 1
                 work.query_ns += elapsed
                 shapes = work.query_shapes
@@ -126,12 +131,170 @@ def _record_query(
 # -- transaction.on_commit ---------------------------------------------------------------------
 
 
+# What became of the callbacks receivers register, without holding them or changing what the
+# program sees in ``connection.run_on_commit``:
+# - queued in a transaction: Django's entry ``(savepoint ids, callback, robust)`` is found by its
+#   id; when the commit runs the queue (``run_and_clear_commit_hooks``), the entries of the hooks
+#   watched are replaced, in the queue Django is about to consume, by ``_Timed`` wrappers; an entry
+#   gone from the queue when a recording ends was discarded by a rollback;
+# - run at once (no transaction): Django calls a ``_Timed`` wrapper instead of the callback.
+# Django reads the callback's ``__qualname__`` (or formats it) only to log an error of a robust
+# callback: ``_Timed`` answers with the callback's own.
+
+_hooks_lock = threading.Lock()
+#: Hooks queued in a transaction and watched by at least one active recording.
+_watched: list[rows.Hook] = []
+
+
+class _Timed:
+    """Calls an ``on_commit`` callback as Django would, noting on its :class:`~rows.Hook` when it
+    ran, how long it took and whether it raised."""
+
+    __slots__ = ("_func", "_hook")
+
+    def __init__(self, func: Callable[[], Any], hook: rows.Hook) -> None:
+        self._func = func
+        self._hook = hook
+
+    def __call__(self) -> Any:
+        hook = self._hook
+        hook.started_ns = _perf_ns()
+        try:
+            return self._func()
+        except BaseException as err:
+            hook.error = rows._error_text(err)
+            raise
+        finally:
+            hook.duration_ns = _perf_ns() - hook.started_ns
+            hook.outcome = rows.RAN
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._func, name)
+
+    def __repr__(self) -> str:
+        return repr(self._func)
+
+    def __str__(self) -> str:
+        return str(self._func)
+
+
 def _on_commit(self: BaseDatabaseWrapper, func: Any, *args: Any, **kwargs: Any) -> Any:
     if callable(func):
-        for _tape, call in _state.get():
-            if call is not None:
-                rows.database_work(call).on_commit += 1
+        calls = [(tape, call) for tape, call in _state.get() if call is not None and tape.active]
+        if calls:
+            return _watch_hook(self, func, calls, args, kwargs)
     return _baseline[_ON_COMMIT](self, func, *args, **kwargs)
+
+
+def _watch_hook(
+    connection: BaseDatabaseWrapper,
+    func: Any,
+    calls: list[tuple[Tape, list[Any]]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    on_commit = _baseline[_ON_COMMIT]
+    try:
+        robust = bool(kwargs["robust"] if "robust" in kwargs else args[0] if args else False)
+        hook = rows.Hook(naming.receiver_info(func).name, str(connection.alias), robust)
+        queued = bool(connection.in_atomic_block)
+        for _tape, call in calls:
+            work = rows.call_work(call)
+            work.on_commit += 1
+            if work.hooks is None:
+                work.hooks = []
+            work.hooks.append(hook)
+    except Exception:
+        return on_commit(connection, func, *args, **kwargs)
+    if not queued:
+        # Run by Django now, inside on_commit() (or refused: manual transaction management).
+        hook.immediate = True
+        try:
+            return on_commit(connection, _Timed(func, hook), *args, **kwargs)
+        except BaseException as err:
+            if hook.outcome == rows.PENDING:
+                hook.outcome = rows.REFUSED
+                hook.error = rows._error_text(err)
+            raise
+    result = on_commit(connection, func, *args, **kwargs)
+    try:
+        queue = connection.run_on_commit
+        entry = queue[-1] if queue else None
+        if type(entry) is tuple and len(entry) == 3 and entry[1] is func:
+            hook.where = naming._weak(connection)
+            hook.func_id = id(func)
+            with _hooks_lock:
+                for tape, _call in calls:
+                    tape.hooks.append(hook)
+                    hook.watchers += 1
+                _watched.append(hook)
+    except Exception:
+        pass
+    return result
+
+
+def _queued(connection: BaseDatabaseWrapper, hook: rows.Hook, claimed: set[int]) -> int:
+    """The index of ``hook``'s entry in ``connection.run_on_commit`` (not one of ``claimed``,
+    the entries of other hooks), or -1. Found by the callback's id: a savepoint's rollback
+    rebuilds the entries it keeps."""
+    for index, entry in enumerate(connection.run_on_commit):
+        if (
+            index not in claimed
+            and type(entry) is tuple
+            and len(entry) == 3
+            and id(entry[1]) == hook.func_id
+        ):
+            claimed.add(index)
+            return index
+    return -1
+
+
+def _run_and_clear_commit_hooks(self: BaseDatabaseWrapper) -> Any:
+    if _watched and not self.in_atomic_block:
+        try:
+            claimed: set[int] = set()
+            with _hooks_lock:
+                for hook in [h for h in _watched if h.where() is self]:
+                    index = _queued(self, hook, claimed)
+                    if index >= 0:
+                        # Django's entries are 3-tuples since 4.2 (django-stubs says 2).
+                        queue: list[Any] = self.run_on_commit
+                        savepoints, func, robust = queue[index]
+                        queue[index] = (savepoints, _Timed(func, hook), robust)
+                        hook.swapped = True
+                        _watched.remove(hook)
+        except Exception:
+            pass
+    return _baseline[_RUN_HOOKS](self)
+
+
+def settle(tape: Tape) -> None:
+    """At the end of ``tape``: a hook it watched that is no longer queued and did not run was
+    discarded by a rollback (or lost, when an earlier callback of its commit raised). A hook no
+    active recording watches any more is forgotten. Never raises."""
+    try:
+        claimed: dict[int, set[int]] = {}
+        with _hooks_lock:
+            for hook in tape.hooks:
+                if hook.outcome == rows.PENDING:
+                    if hook.swapped:
+                        hook.outcome = rows.LOST
+                    else:
+                        connection = hook.where()
+                        if (
+                            connection is None
+                            or _queued(connection, hook, claimed.setdefault(id(connection), set()))
+                            < 0
+                        ):
+                            hook.outcome = rows.DISCARDED
+                hook.watchers -= 1
+                if hook.watchers <= 0 or hook.outcome != rows.PENDING:
+                    if hook in _watched:
+                        _watched.remove(hook)
+                    if hook.watchers <= 0:
+                        hook.where = None
+    except Exception:
+        pass
 
 
 # -- bulk operations ---------------------------------------------------------------------------
@@ -314,6 +477,7 @@ def install() -> None:
     replacements: dict[tuple[type, str], Callable[..., Any]] = {
         _EXECUTE: _execute_with_wrappers,
         _ON_COMMIT: _on_commit,
+        _RUN_HOOKS: _run_and_clear_commit_hooks,
         _UPDATE: _update,
         _BULK_CREATE: _bulk_create,
         _BULK_UPDATE: _bulk_update,

@@ -29,6 +29,7 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
+from django.apps import apps as _apps
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import naming, registry
@@ -143,6 +144,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
     reset_state = _state.reset
     begin_call = rows.begin_call
     end_call = rows.end_call
+    note_return = rows.note_return
     weak_type = naming._weak
     described = naming._receivers
     describe = naming.receiver_info
@@ -238,8 +240,12 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                 if row is not None:
                     start_at = perf_ns() - origin
                     row[C_DURATION] = start_at - row[C_START]
+                    if response is not None:
+                        note_return(row, response)
                 elif started is not None:
                     end_call(current, started[1], None, False)
+                    if response is not None:
+                        _note_returns(started[1], response)
                 if row is None and tape is not None:  # the next call starts now
                     start_at = perf_ns() - origin
                 responses.append((receiver, response))
@@ -301,6 +307,8 @@ class _RecordedAwaitable:
                 _state.reset(token)
                 if started is not None:
                     rows.end_call(current, started[1], None, False)
+                    if stop.value is not None:
+                        _note_returns(started[1], stop.value)
                 return stop.value
             except BaseException as err:
                 _state.reset(token)
@@ -429,8 +437,18 @@ def _run_sync(
         if started is not None:
             _state.reset(token)  # type: ignore[arg-type]
             rows.end_call(current, started[1], None, False)
+            if response is not None:
+                _note_returns(started[1], response)
         responses.append((receiver, response))
     return responses
+
+
+def _note_returns(calls: list[Any], response: object) -> None:
+    """Note what a receiver returned on each of its call rows (Django ignores what receivers of
+    model signals return; a receiver returning False to stop a save is a problem to show)."""
+    for row in calls:
+        if row is not None:
+            rows.note_return(row, response)
 
 
 async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: bool) -> Any:
@@ -559,6 +577,9 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
                 dispatch_uid,
                 location.split(" in ", 1)[0],
                 sender=sender,
+                # While a module is imported, or before the app registry is ready (an
+                # AppConfig.ready()): a receiver meant to live as long as the process.
+                start_up=site[1] or not _apps.ready,
             )
             _note_event("connect", self, receiver, site)
         except Exception:

@@ -43,7 +43,7 @@ from signal_panel import naming, registry
 if TYPE_CHECKING:
     from signal_panel.conf import Config
 
-__all__ = ["DatabaseWork", "Tape", "state"]
+__all__ = ["CallWork", "Hook", "Tape", "state"]
 
 _perf_ns = time.perf_counter_ns
 _KEPT = naming._KEPT
@@ -80,7 +80,7 @@ _weak_type = naming._weak
     C_DURATION,  # ns (async: including the time suspended)
     C_ERROR,  # "ExcType: message" if it raised, else None
     C_SWALLOWED,  # send_robust/asend_robust caught the error
-    C_DB,  # DatabaseWork, made on first use, or None
+    C_WORK,  # CallWork, made on first use, or None
 ) = range(8)
 
 #: ``((tape, current call row or None), ...)`` for every recording active in this context.
@@ -90,16 +90,76 @@ state: ContextVar[tuple[tuple[Tape, list[Any] | None], ...]] = ContextVar(
 State = tuple[tuple["Tape", "list[Any] | None"], ...]
 
 
-class DatabaseWork:
-    """Database work of one receiver call; only made when it ran a query or used on_commit."""
+class CallWork:
+    """What one receiver call did besides running: its queries, its ``on_commit`` callbacks and
+    what it returned. Only made for a call that ran a query, used ``on_commit`` or returned
+    something other than None."""
 
-    __slots__ = ("on_commit", "queries", "query_ns", "query_shapes")
+    __slots__ = ("hooks", "on_commit", "queries", "query_ns", "query_shapes", "returned")
 
     def __init__(self) -> None:
         self.queries = 0
         self.query_ns = 0
         self.query_shapes: dict[str, int] | None = None
         self.on_commit = 0
+        #: The ``on_commit`` callbacks it registered, in order (see :class:`Hook`).
+        self.hooks: list[Hook] | None = None
+        #: What it returned (``naming.snapshot``), when that was not None.
+        self.returned: Any = None
+
+
+#: What became of an ``on_commit`` callback (:attr:`Hook.outcome`).
+PENDING, RAN, DISCARDED, LOST, REFUSED = (
+    "pending",  # queued, and still queued when the recording ended
+    "ran",
+    "discarded",  # the transaction (or savepoint) it was queued in rolled back
+    "lost",  # an earlier callback of the same commit raised, and Django ran no more
+    "refused",  # on_commit() raised (manual transaction management), so nothing was queued
+)
+
+
+class Hook:
+    """One ``transaction.on_commit()`` callback a receiver call registered, and what became of it
+    (written by :mod:`signal_panel.tracking.database`). Holds no reference to the callback: only
+    its name and, while it is queued, its ``id()``."""
+
+    __slots__ = (
+        "alias",
+        "duration_ns",
+        "error",
+        "func_id",
+        "immediate",
+        "name",
+        "outcome",
+        "queued_ns",
+        "robust",
+        "started_ns",
+        "swapped",
+        "watchers",
+        "where",
+    )
+
+    def __init__(self, name: str, alias: str, robust: bool) -> None:
+        self.name = name
+        self.alias = alias
+        self.robust = robust
+        self.outcome = PENDING
+        #: Run at once by ``on_commit()`` itself: no transaction was open.
+        self.immediate = False
+        #: ``time.perf_counter_ns()`` when queued, and when it started running; how long it ran.
+        self.queued_ns = _perf_ns()
+        self.started_ns = 0
+        self.duration_ns = 0
+        #: ``"ExcType: message"`` if it raised.
+        self.error: str | None = None
+        # While queued: a weak reference to the connection, and the id of the callback, which
+        # finds Django's entry ``(savepoint ids, callback, robust)`` in its ``run_on_commit``.
+        self.where: Any = None
+        self.func_id = 0
+        #: Put into Django's queue in our timing wrapper when the commit began running it.
+        self.swapped = False
+        #: Recordings still active that hold it (it is watched until the last one ends).
+        self.watchers = 0
 
 
 class Tape:
@@ -119,6 +179,7 @@ class Tape:
         "dropped_sends",
         "duration_ns",
         "events",
+        "hooks",
         "ignored",
         "ignored_calls",
         "observer_calls",
@@ -157,6 +218,8 @@ class Tape:
         self.connection_rows: list[tuple[str, object, str, str, int, bool, bool]] = []
         #: Findings reported by tracking (bulk operations that skip receivers).
         self.events: list[dict[str, Any]] = []
+        #: ``on_commit`` callbacks its calls registered that were queued in a transaction.
+        self.hooks: list[Hook] = []
         self.started_ns = 0
         self.duration_ns = 0
         #: Accepts rows; False once stopped (a task that outlived it writes nothing more).
@@ -445,11 +508,16 @@ def _error_text(error: BaseException) -> str:
     return f"{name}: {message}"[:500]
 
 
-def database_work(row: list[Any]) -> DatabaseWork:
+def note_return(row: list[Any], response: object) -> None:
+    """Note on a call's row what the receiver returned (called only when that was not None)."""
+    call_work(row).returned = _snapshot(response, 60)  # snapshot() never raises
+
+
+def call_work(row: list[Any]) -> CallWork:
     """The database work of a call's row (made on first use)."""
-    work: DatabaseWork | None = row[C_DB]
+    work: CallWork | None = row[C_WORK]
     if work is None:
-        work = row[C_DB] = DatabaseWork()
+        work = row[C_WORK] = CallWork()
     return work
 
 

@@ -236,13 +236,33 @@ function jump(link) {
     highlight(panel, row);
 }
 
+// Why not run?: the filter that finds a receiver in the timeline also says why it did not run,
+// showing the rows of that receiver (the likely ones are shown anyway when the filter is empty).
+function filterMissed(panel, query) {
+    const needle = query.trim().toLowerCase();
+    let matches = 0;
+    for (const row of panel.querySelectorAll("table.spMissed tbody tr")) {
+        row.classList.remove("spIn", "spOut");
+        if (!needle) {
+            continue;
+        }
+        const name = row.querySelector(".spMissName")?.textContent.toLowerCase() || "";
+        const hit = name.includes(needle);
+        row.classList.add(hit ? "spIn" : "spOut");
+        matches += hit ? 1 : 0;
+    }
+    return matches;
+}
+
 function applyFilter(input) {
     const panel = panelOf(input);
+    const missed = filterMissed(panel, input.value);
     const matches = timelineOf(panel).filter(input.value);
     const status = panel.querySelector(".spFilterStatus");
     if (status) {
         // The label comes translated from the template.
-        status.textContent = matches === null ? "" : `${status.dataset.spLabel} ${matches}`;
+        const notRun = missed ? ` · ${status.dataset.spMissed} ${missed}` : "";
+        status.textContent = matches === null ? "" : `${status.dataset.spLabel} ${matches}${notRun}`;
     }
 }
 
