@@ -22,8 +22,14 @@ the same method, any closure made from the same code.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import functools
+import inspect
+import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from signal_panel import naming
 
@@ -33,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANY",
+    "Muting",
+    "ReceiverNotConnectedError",
     "SignalAssertionError",
     "SignalAssertionsMixin",
     "SignalRecording",
@@ -41,6 +49,7 @@ __all__ = [
     "assert_not_sent",
     "assert_received",
     "assert_sent",
+    "mute_receivers",
 ]
 
 # Hides this module's frames from unittest's tracebacks (pytest's are hidden by __tracebackhide__).
@@ -372,6 +381,10 @@ class SignalRecording:
         __tracebackhide__ = True
         assert_no_problems(self.recording, ignore=ignore)
 
+    def mute(self, *receivers: Callable[..., Any] | str, signal: object = None) -> Muting:
+        """See :func:`signal_panel.testing.mute_receivers`."""
+        return mute_receivers(*receivers, signal=signal)
+
     def __repr__(self) -> str:
         return f"<SignalRecording {self.recording!r}>"
 
@@ -441,3 +454,205 @@ class SignalAssertionsMixin:
         """See :func:`signal_panel.testing.assert_no_problems`."""
         __tracebackhide__ = True
         self._signal_check(_no_problems_message(_unwrap(recording), ignore))
+
+
+# -- muting receivers ---------------------------------------------------------------------------
+
+
+class ReceiverNotConnectedError(LookupError):
+    """:func:`mute_receivers` was given a receiver connected to none of the signals it searched."""
+
+
+#: Serialises mutes and their ends (always taken before a signal's own lock).
+_mute_lock = threading.Lock()
+#: ``(signal, what was taken out of it)`` for each mute active now, to let nested mutes find
+#: the receivers an enclosing mute holds.
+_active: list[tuple[Any, Any]] = []
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _receiver_matcher(receiver: object) -> Callable[[object], bool]:
+    if isinstance(receiver, str):
+        return lambda live: naming.receiver_info(live).name == receiver
+    if callable(receiver):
+        key = naming.receiver_info(receiver).logical_key
+        return lambda live: naming.receiver_info(live).logical_key == key
+    raise TypeError(f"a receiver to mute is a callable or its dotted name, not {receiver!r}")
+
+
+def _signals_to_search(signal: object) -> list[Any]:
+    """The Django signals a mute searches: ``signal`` (one, a dotted name, or an iterable of
+    them), or every Django signal the process can find without a garbage collector's walk."""
+    from django.dispatch import Signal
+
+    from signal_panel import registry
+
+    if signal is None:
+        found: dict[int, Any] = {}
+        candidates = [s for _name, s in registry.known_signals()]
+        candidates += registry.signals_with_connections()
+        candidates += [held for held, _taken in _active]
+        for candidate in candidates:
+            if isinstance(candidate, Signal):
+                found.setdefault(id(candidate), candidate)
+        return list(found.values())
+    given = [signal] if isinstance(signal, str) or registry.is_signal(signal) else list(signal)  # type: ignore[call-overload]
+    signals = []
+    for item in given:
+        if isinstance(item, str):
+            resolved, missing = registry.resolve_signals([item])
+            if missing:
+                raise LookupError(f"no imported module defines a signal named {item!r}")
+            item = resolved[0]
+        if not isinstance(item, Signal):
+            what = "a blinker signal" if registry.is_signal(item) else "not a signal"
+            raise TypeError(
+                f"mute_receivers() mutes receivers of Django signals; {item!r} is {what}"
+            )
+        signals.append(item)
+    return signals
+
+
+def _not_connected(missing: list[object], signals: list[Any]) -> str:
+    from signal_panel.registry import signal_name
+    from signal_panel.tracking.django import receiver_entries
+
+    names = [item if isinstance(item, str) else naming.receiver_info(item).name for item in missing]
+    if len(signals) <= 5:
+        where = " or ".join(sorted(signal_name(signal) for signal in signals)) or "no signal"
+    else:
+        where = f"any of the {len(signals)} Django signals searched (pass signal= to name one)"
+    connected: dict[str, list[str]] = {}
+    for signal in signals:
+        for _key, receiver, _weak, _is_async in receiver_entries(signal):
+            if receiver is not None:
+                name = naming.receiver_info(receiver).name
+                connected.setdefault(name, []).append(signal_name(signal))
+    lines = [f"Cannot mute {', '.join(names)}: not connected to {where}."]
+    for name in names:
+        for close in difflib.get_close_matches(name, list(connected), n=3, cutoff=0.8):
+            lines.append(
+                f"Connected, with a close name: {close} (to {', '.join(connected[close])})."
+            )
+    return "\n".join(lines)
+
+
+def _mute(receivers: tuple[object, ...], signals: list[Any]) -> list[tuple[Any, Any]]:
+    from signal_panel.tracking import django as tracked
+    from signal_panel.tracking import install
+
+    install()  # disconnect() must be the wrapped one: a muted receiver disconnected stays out
+    matchers = [_receiver_matcher(receiver) for receiver in receivers]
+    found = [False] * len(matchers)
+
+    def matches(live: object) -> bool:
+        hit = False
+        for index, matcher in enumerate(matchers):
+            if matcher(live):
+                found[index] = hit = True
+        return hit
+
+    searched = {id(signal) for signal in signals}
+    taken_all: list[tuple[Any, Any]] = []
+    with _mute_lock:
+        # A receiver an enclosing mute holds is connected, and muted already: found, left alone.
+        for held, taken in _active:
+            if id(held) in searched:
+                for _index, entry in taken:
+                    live = tracked.entry_receiver(entry)
+                    if live is not None:
+                        matches(live)
+        try:
+            for signal in signals:
+                taken = tracked.mute(signal, matches)
+                if taken:
+                    taken_all.append((signal, taken))
+            missing = [receiver for receiver, hit in zip(receivers, found, strict=True) if not hit]
+            if missing:
+                raise ReceiverNotConnectedError(_not_connected(missing, signals))
+        except BaseException:
+            for signal, taken in reversed(taken_all):
+                tracked.unmute(signal, taken)
+            raise
+        _active.extend(taken_all)
+    return taken_all
+
+
+def _unmute(taken_all: list[tuple[Any, Any]]) -> None:
+    from signal_panel.tracking import django as tracked
+
+    with _mute_lock:
+        for signal, taken in reversed(taken_all):
+            tracked.unmute(signal, taken)
+            for index, (held, held_taken) in enumerate(_active):
+                if held is signal and held_taken is taken:
+                    del _active[index]
+                    break
+
+
+class Muting(contextlib.ContextDecorator):
+    """What :func:`mute_receivers` returns: a context manager, and a decorator of functions and
+    coroutine functions (each call mutes anew). Entering it again while it is active nests."""
+
+    def __init__(self, receivers: tuple[Callable[..., Any] | str, ...], signal: object):
+        if not receivers:
+            raise TypeError("mute_receivers() needs at least one receiver")
+        for receiver in receivers:
+            _receiver_matcher(receiver)  # a wrong type fails here, not when the block starts
+        self._receivers = receivers
+        self._signal = signal
+        self._held: list[list[tuple[Any, Any]]] = []
+
+    def _recreate_cm(self) -> Muting:
+        return Muting(self._receivers, self._signal)
+
+    def __call__(self, func: _F) -> _F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def muted(*args: Any, **kwargs: Any) -> Any:
+                with self._recreate_cm():
+                    return await func(*args, **kwargs)
+
+            return muted  # type: ignore[return-value]
+        return super().__call__(func)
+
+    def __enter__(self) -> Muting:
+        self._held.append(_mute(self._receivers, _signals_to_search(self._signal)))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _unmute(self._held.pop())
+
+    def __repr__(self) -> str:
+        names = [r if isinstance(r, str) else naming.receiver_info(r).name for r in self._receivers]
+        return f"<Muting {', '.join(names)}>"
+
+
+def mute_receivers(*receivers: Callable[..., Any] | str, signal: object = None) -> Muting:
+    """Keep ``receivers`` from being called while a block (or a decorated function) runs; every
+    other receiver runs as before. Usable as ``with mute_receivers(...):`` and as a decorator.
+
+    A receiver is a callable, matched as :func:`assert_received` matches (the same function, any
+    bound method of the same method, ...), or the dotted name of a receiver
+    (``"myapp.receivers.send_welcome_email"``). It is looked for in ``signal`` (a Django signal,
+    its dotted name, or an iterable of those), or else in every Django signal the process knows.
+    Every receiver connected there that matches is muted, to every sender. A receiver found
+    nowhere raises :class:`ReceiverNotConnectedError` (a ``LookupError``) naming it, the signals
+    searched and the connected receivers with close names. Blinker signals raise ``TypeError``.
+
+    Muting is not a disconnection: the entries are taken out of ``Signal.receivers`` as they are
+    (weak references stay weak, so a receiver can still be collected; lookup keys such as
+    ``dispatch_uid`` stay), and put back where they were, in their order, when the block ends,
+    whether it raised or not. A receiver collected meanwhile, disconnected meanwhile, or
+    connected anew meanwhile is not put back (the new connection stays). ``connect()`` and
+    ``disconnect()`` are not called, so a recording sees no connection event. A receiver muted
+    already by an enclosing block is found and stays muted until that block ends. Muting acts on
+    the signal itself, so every thread and task of the process sees it while the block runs."""
+    return Muting(receivers, signal)

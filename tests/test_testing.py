@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import unittest
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from django.test import TestCase
 from signal_panel import Recording, record_signals
 from signal_panel.conf import Config, get_config
 from signal_panel.testing import (
+    ReceiverNotConnectedError,
     SignalAssertionError,
     SignalAssertionsMixin,
     SignalRecording,
@@ -23,6 +26,7 @@ from signal_panel.testing import (
     assert_not_sent,
     assert_received,
     assert_sent,
+    mute_receivers,
 )
 from tests.testapp.models import Author, Book, Tag
 
@@ -393,3 +397,308 @@ def test_a_folded_run_counts_every_send_it_stands_for() -> None:
     assert_sent(recording, lonely, times=3)
     with pytest.raises(AssertionError, match="it was sent 3 times"):
         assert_sent(recording, lonely, times=2)
+
+
+# -- mute_receivers -----------------------------------------------------------------------------
+
+
+def count_save(sender: Any, **kwargs: Any) -> None:
+    saves.append(sender)
+
+
+saves: list[Any] = []
+
+
+@pytest.fixture
+def two_receivers(author_receiver: None) -> Iterator[None]:
+    """add_book (for Author) and count_save (for any sender) on post_save."""
+    saves.clear()
+    post_save.connect(count_save, weak=False, dispatch_uid="test_testing.count_save")
+    yield
+    post_save.disconnect(dispatch_uid="test_testing.count_save")
+
+
+@dataclasses.dataclass
+class Receivers:
+    first: Callable[..., None]
+    second: Callable[..., None]
+    third: Callable[..., None]
+    called: list[str]
+
+
+@pytest.fixture
+def three_on_placed() -> Iterator[Receivers]:
+    """Three receivers of ``placed``, the middle one weakly connected, each with a dispatch_uid."""
+    called: list[str] = []
+
+    def first(sender: Any, **kwargs: Any) -> None:
+        called.append("first")
+
+    def second(sender: Any, **kwargs: Any) -> None:
+        called.append("second")
+
+    def third(sender: Any, **kwargs: Any) -> None:
+        called.append("third")
+
+    placed.connect(first, weak=False, dispatch_uid="test_testing.first")
+    placed.connect(second, dispatch_uid="test_testing.second")
+    placed.connect(third, weak=False, dispatch_uid="test_testing.third")
+    yield Receivers(first, second, third, called)
+    for uid in ("first", "second", "third"):
+        placed.disconnect(dispatch_uid=f"test_testing.{uid}")
+
+
+def test_a_muted_receiver_is_not_called_and_the_others_are(two_receivers: None) -> None:
+    with mute_receivers(add_book):
+        Author.objects.create(name="Ann")
+
+    assert Book.objects.count() == 0
+    assert saves == [Author]
+
+
+def test_a_receiver_runs_again_after_the_block(two_receivers: None) -> None:
+    with mute_receivers(add_book):
+        pass
+    Author.objects.create(name="Ann")
+
+    assert Book.objects.count() == 1
+
+
+def test_a_receiver_can_be_muted_by_its_dotted_name(two_receivers: None) -> None:
+    with mute_receivers("tests.test_testing.add_book", signal=post_save):
+        Author.objects.create(name="Ann")
+
+    assert Book.objects.count() == 0
+    assert saves == [Author]
+
+
+def test_the_recording_shows_the_muted_receiver_was_not_called(two_receivers: None) -> None:
+    with record_signals(_config()) as recording, mute_receivers(add_book):
+        Author.objects.create(name="Ann")
+
+    assert_not_received(recording, add_book)
+    assert_received(recording, count_save, sender=Author, times=1)
+    # Muting is not a disconnection: no connect()/disconnect() was seen, no problem found.
+    assert recording.connections == []
+    assert_no_problems(recording)
+
+
+def test_muting_puts_back_the_same_entries_in_the_same_order(three_on_placed: Receivers) -> None:
+    on = three_on_placed
+    before = list(placed.receivers)
+
+    with mute_receivers(on.second):
+        inside = list(placed.receivers)
+        placed.send(sender=None)
+
+    assert [entry[0] for entry in inside] == [before[0][0], before[2][0]]
+    assert on.called == ["first", "third"]
+    assert len(placed.receivers) == len(before)
+    assert all(now is then for now, then in zip(placed.receivers, before, strict=True))
+    # The dispatch_uid still names it.
+    assert placed.disconnect(dispatch_uid="test_testing.second")
+    placed.connect(on.second, dispatch_uid="test_testing.second")
+
+
+def test_a_weakly_connected_muted_receiver_stays_weak(three_on_placed: Receivers) -> None:
+    def gone(sender: Any, **kwargs: Any) -> None:
+        raise AssertionError("a collected receiver was called")
+
+    placed.connect(gone, dispatch_uid="test_testing.gone")
+    collected = weakref.ref(gone)
+    with mute_receivers(gone):
+        pass
+    del gone
+    gc.collect()
+
+    assert collected() is None
+    placed.send(sender=None)
+    assert all(entry[0][0] != "test_testing.gone" for entry in placed.receivers)
+
+
+def test_a_receiver_collected_while_muted_is_not_put_back(three_on_placed: Receivers) -> None:
+    auditor = Auditor()
+    placed.connect(auditor.on_placed, dispatch_uid="test_testing.auditor")
+    collected = weakref.ref(auditor)
+    with mute_receivers(Auditor.on_placed, signal=placed):
+        del auditor
+        gc.collect()
+        assert collected() is None
+
+    assert all(entry[0][0] != "test_testing.auditor" for entry in placed.receivers)
+    placed.send(sender=None)
+    assert three_on_placed.called == ["first", "second", "third"]
+
+
+def test_the_receivers_come_back_when_the_block_raises(three_on_placed: Receivers) -> None:
+    on = three_on_placed
+    before = list(placed.receivers)
+
+    with pytest.raises(ValueError, match="inside"), mute_receivers(on.first, on.third):
+        raise ValueError("inside")
+
+    assert all(now is then for now, then in zip(placed.receivers, before, strict=True))
+    placed.send(sender=None)
+    assert on.called == ["first", "second", "third"]
+
+
+def test_mute_receivers_decorates_a_function(three_on_placed: Receivers) -> None:
+    on = three_on_placed
+
+    @mute_receivers(on.second)
+    def send() -> None:
+        placed.send(sender=None)
+
+    send()
+    send()
+    placed.send(sender=None)
+
+    assert on.called == ["first", "third", "first", "third", "first", "second", "third"]
+
+
+async def test_mute_receivers_decorates_a_coroutine_function(
+    three_on_placed: Receivers,
+) -> None:
+    on = three_on_placed
+
+    @mute_receivers("tests.test_testing.three_on_placed.<locals>.third")
+    async def send() -> None:
+        assert len(placed.receivers) == 2
+        await placed.asend(sender=None)
+
+    await send()
+    assert len(placed.receivers) == 3
+    assert on.called == ["first", "second"]
+
+
+def test_mutes_nest(three_on_placed: Receivers) -> None:
+    on = three_on_placed
+    before = list(placed.receivers)
+
+    with mute_receivers(on.first):
+        with mute_receivers(on.third):
+            placed.send(sender=None)
+        placed.send(sender=None)
+    placed.send(sender=None)
+
+    assert on.called == ["second", "second", "third", "first", "second", "third"]
+    assert all(now is then for now, then in zip(placed.receivers, before, strict=True))
+
+
+def test_a_nested_mute_of_a_muted_receiver_leaves_it_muted(three_on_placed: Receivers) -> None:
+    on = three_on_placed
+
+    with mute_receivers(on.first):
+        with mute_receivers(on.first, on.second):
+            placed.send(sender=None)
+        placed.send(sender=None)
+    placed.send(sender=None)
+
+    assert on.called == ["third", "second", "third", "first", "second", "third"]
+
+
+def test_muting_a_receiver_not_connected_is_an_error(two_receivers: None) -> None:
+    muting = mute_receivers("tests.test_testing.add_boo", signal=post_save)
+    with pytest.raises(ReceiverNotConnectedError) as caught, muting:
+        pass  # pragma: no cover - never entered
+
+    assert str(caught.value).splitlines() == [
+        "Cannot mute tests.test_testing.add_boo: not connected to "
+        "django.db.models.signals.post_save.",
+        "Connected, with a close name: tests.test_testing.add_book "
+        "(to django.db.models.signals.post_save).",
+    ]
+    assert isinstance(caught.value, LookupError)
+
+
+def test_a_failed_mute_mutes_nothing(two_receivers: None) -> None:
+    before = list(post_save.receivers)
+
+    muting = mute_receivers(add_book, reject)
+    expected = r"Cannot mute tests\.test_testing\.reject"
+    with pytest.raises(ReceiverNotConnectedError, match=expected), muting:
+        pass  # pragma: no cover - never entered
+
+    assert all(now is then for now, then in zip(post_save.receivers, before, strict=True))
+
+
+def test_without_signal_every_known_signal_is_searched(two_receivers: None) -> None:
+    made_here = Signal()
+    made_here.connect(count_save, weak=False)
+    try:
+        with mute_receivers(count_save):
+            made_here.send(sender="here")
+            Author.objects.create(name="Ann")
+        made_here.send(sender="after")
+    finally:
+        made_here.disconnect(count_save)
+
+    assert saves == ["after"]
+    assert Book.objects.count() == 1
+
+
+def test_a_cached_signal_forgets_its_cache() -> None:
+    cached = Signal(use_caching=True)
+    called: list[Any] = []
+
+    def note(sender: Any, **kwargs: Any) -> None:
+        called.append(sender)
+
+    def other(sender: Any, **kwargs: Any) -> None:
+        called.append("other")
+
+    cached.connect(note)
+    cached.connect(other)
+    cached.send(sender=Author)  # caches Author's receivers
+    with mute_receivers(note, signal=cached):
+        cached.send(sender=Author)
+    cached.send(sender=Author)
+
+    assert called == [Author, "other", "other", Author, "other"]
+
+
+def test_a_receiver_disconnected_while_muted_stays_disconnected(
+    three_on_placed: Receivers,
+) -> None:
+    on = three_on_placed
+
+    with mute_receivers(on.second):
+        placed.disconnect(dispatch_uid="test_testing.second")
+    placed.send(sender=None)
+
+    assert on.called == ["first", "third"]
+    placed.connect(on.second, dispatch_uid="test_testing.second")
+
+
+def test_a_muted_receiver_still_knows_where_it_was_connected(
+    three_on_placed: Receivers,
+) -> None:
+    on = three_on_placed
+
+    with mute_receivers(on.second):
+        # A connect() while muted makes the registry look for connections that ended.
+        placed.connect(reject, weak=False, dispatch_uid="test_testing.reject")
+        placed.disconnect(dispatch_uid="test_testing.reject")
+    with record_signals(_config()) as recording:
+        placed.send(sender=None)
+
+    (call,) = [call for call in recording.calls if call.receiver_name.endswith(".second")]
+    assert call.connected_at is not None
+    assert call.connected_at.startswith("tests/test_testing.py:")
+
+
+def test_blinker_signals_cannot_be_muted() -> None:
+    import blinker
+
+    ding = blinker.Signal()
+    muting = mute_receivers(reject, signal=ding)
+    expected = r"mutes receivers of Django signals; .* is a blinker"
+    with pytest.raises(TypeError, match=expected), muting:
+        pass  # pragma: no cover - never entered
+
+
+def test_mute_receivers_needs_a_receiver() -> None:
+    with pytest.raises(TypeError, match="at least one receiver"):
+        mute_receivers()
+    with pytest.raises(TypeError, match="a callable or its dotted name"):
+        mute_receivers(3)  # type: ignore[arg-type]
