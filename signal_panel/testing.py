@@ -47,6 +47,7 @@ __all__ = [
     "assert_no_problems",
     "assert_not_received",
     "assert_not_sent",
+    "assert_order",
     "assert_received",
     "assert_sent",
     "mute_receivers",
@@ -249,6 +250,124 @@ def _no_problems_message(recording: Recording, ignore: Iterable[str]) -> str | N
     return _failure(recording, f"Expected no signal problems; found {count}:", listed)
 
 
+#: Longest list of events shown by a failed order assertion.
+_ORDER_LINES = 50
+
+#: An event of the recording: a send or a receiver call.
+_Event = Any
+#: One step of :func:`assert_order`: its text, and which events it matches.
+_Step = tuple[str, Callable[[_Event], bool]]
+
+
+def _events(recording: Recording) -> list[_Event]:
+    """Every send and receiver call, in the order they started (a send before its calls, a call
+    before the sends made inside it, when the clock cannot tell them apart)."""
+    ordered: list[_Event] = []
+    stack: list[_Event] = list(reversed(recording.roots))
+    seen: set[int] = set()
+    while stack:
+        event = stack.pop()
+        ordered.append(event)
+        seen.add(id(event))
+        stack.extend(reversed(event.calls if event in recording else event.sends))
+    # Sends whose receiver call was not stored (past MAX_CALLS) are not under any root.
+    ordered.extend(e for e in [*recording.sends, *recording.calls] if id(e) not in seen)
+    ordered.sort(key=lambda event: event.start_ns)  # stable: ties keep the tree's order
+    return ordered
+
+
+def _is_send(recording: Recording, event: _Event) -> bool:
+    return event in recording  # Recording.__contains__ holds for its sends only
+
+
+def _event_text(recording: Recording, event: _Event) -> str:
+    if _is_send(recording, event):
+        return f"{event.signal_name}(sender={event.sender})"
+    send = event.send
+    return f"{event.receiver_name}, receiving {send.signal_name}(sender={send.sender})"
+
+
+def _signal_step(recording: Recording, signal: object, sender: object) -> _Step:
+    text = _signal_text(signal)
+    if sender is not ANY:
+        label = _sender_text(recording, sender)
+        text = f"{text} with sender={label}"
+        return (
+            text,
+            lambda e: _is_send(recording, e) and _signal_matches(e, signal) and e.sender == label,
+        )
+    return text, lambda e: _is_send(recording, e) and _signal_matches(e, signal)
+
+
+def _receiver_step(recording: Recording, receiver: object) -> _Step:
+    info = naming.receiver_info(receiver)
+    key = info.logical_key
+    return info.name, lambda e: not _is_send(recording, e) and e.logical_key == key
+
+
+def _order_step(recording: Recording, step: object) -> _Step:
+    from signal_panel.registry import is_signal
+
+    if type(step) is tuple:
+        if len(step) != 2 or not (isinstance(step[0], str) or is_signal(step[0])):
+            raise TypeError(f"an order step tuple is (signal, sender), not {step!r}")
+        return _signal_step(recording, step[0], step[1])
+    if isinstance(step, str):
+        signal = any(send.signal_name == step for send in recording.sends)
+        receiver = any(call.receiver_name == step for call in recording.calls)
+        if signal and receiver:
+            raise ValueError(
+                f"{step!r} names both a signal and a receiver of the recording: pass the signal "
+                "or the receiver itself"
+            )
+        if receiver:
+            return step, lambda e: not _is_send(recording, e) and e.receiver_name == step
+        return _signal_step(recording, step, ANY)
+    if is_signal(step):
+        return _signal_step(recording, step, ANY)
+    if callable(step):
+        return _receiver_step(recording, step)
+    raise TypeError(
+        "an order step is a signal, a receiver, a (signal, sender) tuple or a dotted name, "
+        f"not {step!r}"
+    )
+
+
+def _order_message(recording: Recording, steps: tuple[object, ...]) -> str | None:
+    if not steps:
+        raise TypeError("assert_order() needs at least one step")
+    resolved = [_order_step(recording, step) for step in steps]
+    events = _events(recording)
+    position = 0
+    number = 0
+    while number < len(resolved):
+        matches = resolved[number][1]
+        at = next((i for i in range(position, len(events)) if matches(events[i])), None)
+        if at is None:
+            break
+        position = at + 1
+        number += 1
+    else:
+        return None
+    text = resolved[number][0]
+    expected = ", then ".join(step_text for step_text, _ in resolved)
+    if number == 0 or not any(matches(event) for event in events):
+        failed = f"{text} did not happen."
+    else:
+        failed = f"{text} did not happen after {resolved[number - 1][0]}."
+    headline = f"Expected {expected}; {failed}"
+    relevant = [e for e in events if any(step_matches(e) for _, step_matches in resolved)]
+    if relevant:
+        details = ["What happened of those, in order:"]
+        shown = relevant[:_ORDER_LINES]
+        details.extend(f"  {i}. {_event_text(recording, e)}" for i, e in enumerate(shown, 1))
+        if len(relevant) > len(shown):
+            details.append(f"  … {len(relevant) - len(shown)} more")
+    else:
+        details = ["None of those happened."]
+    return _failure(recording, headline, details)
+
+
 # -- the assertions -----------------------------------------------------------------------------
 
 
@@ -303,6 +422,22 @@ def assert_not_received(
     """Assert that ``receiver`` was not called (for ``signal`` and ``sender``, if given)."""
     __tracebackhide__ = True
     message = _not_received_message(_unwrap(recording), receiver, signal, sender)
+    if message is not None:
+        raise SignalAssertionError(message)
+
+
+def assert_order(recording: Recording | SignalRecording, *steps: object) -> None:
+    """Assert that the ``steps`` happened in this order, other sends and calls in between or not.
+
+    The recording's sends and receiver calls are taken in the order they started (a send before
+    its receivers' calls, a call before the sends made inside it), and each step must match one
+    of them after the one the step before matched. A step is a signal (matching its sends), a
+    ``(signal, sender)`` tuple (its sends by that sender), a receiver (its calls, matched as in
+    :func:`assert_received`), or a dotted name: of a signal sent, or of a receiver called, in the
+    recording (a name that is both raises ``ValueError``; one that is neither is taken as a
+    signal's). A failure lists the events the steps match, in the order they happened."""
+    __tracebackhide__ = True
+    message = _order_message(_unwrap(recording), steps)
     if message is not None:
         raise SignalAssertionError(message)
 
@@ -376,6 +511,11 @@ class SignalRecording:
         __tracebackhide__ = True
         assert_not_received(self.recording, receiver, signal=signal, sender=sender)
 
+    def assert_order(self, *steps: object) -> None:
+        """See :func:`signal_panel.testing.assert_order`."""
+        __tracebackhide__ = True
+        assert_order(self.recording, *steps)
+
     def assert_no_problems(self, *, ignore: Iterable[str] = ()) -> None:
         """See :func:`signal_panel.testing.assert_no_problems`."""
         __tracebackhide__ = True
@@ -447,6 +587,11 @@ class SignalAssertionsMixin:
         """See :func:`signal_panel.testing.assert_not_received`."""
         __tracebackhide__ = True
         self._signal_check(_not_received_message(_unwrap(recording), receiver, signal, sender))
+
+    def assertSignalOrder(self, recording: Recording | SignalRecording, *steps: object) -> None:
+        """See :func:`signal_panel.testing.assert_order`."""
+        __tracebackhide__ = True
+        self._signal_check(_order_message(_unwrap(recording), steps))
 
     def assertNoSignalProblems(
         self, recording: Recording | SignalRecording, ignore: Iterable[str] = ()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import Signal
 from django.test import TestCase
 
@@ -24,6 +24,7 @@ from signal_panel.testing import (
     assert_no_problems,
     assert_not_received,
     assert_not_sent,
+    assert_order,
     assert_received,
     assert_sent,
     mute_receivers,
@@ -702,3 +703,98 @@ def test_mute_receivers_needs_a_receiver() -> None:
         mute_receivers()
     with pytest.raises(TypeError, match="a callable or its dotted name"):
         mute_receivers(3)  # type: ignore[arg-type]
+
+
+# -- assert_order -------------------------------------------------------------------------------
+
+
+def test_assert_order_passes_for_sends_in_the_order_sent(saved_author: Recording) -> None:
+    assert_order(saved_author, pre_save, post_save)
+    assert_order(saved_author, (post_save, Author), (pre_save, Book), (post_save, Book))
+
+
+def test_assert_order_passes_for_receiver_calls_and_sends_in_between(
+    saved_author: Recording,
+) -> None:
+    assert_order(saved_author, (pre_save, Author), add_book, (post_save, Book))
+
+
+def test_assert_order_accepts_dotted_names_of_signals_and_receivers(
+    saved_author: Recording,
+) -> None:
+    assert_order(
+        saved_author,
+        "django.db.models.signals.post_save",
+        "tests.test_testing.add_book",
+        ("django.db.models.signals.pre_save", Book),
+    )
+
+
+def test_assert_order_fails_for_steps_out_of_order(saved_author: Recording) -> None:
+    message = _message(assert_order, saved_author, (post_save, Book), (pre_save, Author))
+    lines = message.splitlines()
+
+    assert lines[0] == (
+        "Expected django.db.models.signals.post_save with sender=testapp.Book, then "
+        "django.db.models.signals.pre_save with sender=testapp.Author; "
+        "django.db.models.signals.pre_save with sender=testapp.Author did not happen after "
+        "django.db.models.signals.post_save with sender=testapp.Book."
+    )
+    assert lines[1:4] == [
+        "What happened of those, in order:",
+        "  1. django.db.models.signals.pre_save(sender=testapp.Author)",
+        "  2. django.db.models.signals.post_save(sender=testapp.Book)",
+    ]
+    assert "What was recorded:" in lines
+
+
+def test_assert_order_fails_for_receiver_calls_out_of_order(saved_author: Recording) -> None:
+    message = _message(assert_order, saved_author, add_book, (pre_save, Author))
+
+    assert message.splitlines()[2] == (
+        "  1. django.db.models.signals.pre_save(sender=testapp.Author)"
+    )
+    assert message.splitlines()[3] == (
+        "  2. tests.test_testing.add_book, receiving "
+        "django.db.models.signals.post_save(sender=testapp.Author)"
+    )
+
+
+def test_assert_order_fails_for_a_step_that_never_happened(saved_author: Recording) -> None:
+    lines = _message(assert_order, saved_author, post_save, pre_delete).splitlines()
+
+    assert lines[0].endswith("; django.db.models.signals.pre_delete did not happen.")
+    assert lines[1] == "What happened of those, in order:"
+
+
+def test_assert_order_rejects_a_name_of_both_a_signal_and_a_receiver() -> None:
+    def impostor(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    impostor.__qualname__ = "placed"  # named tests.test_testing.placed, as the signal is
+    placed.connect(impostor)
+    try:
+        with record_signals(_config()) as recording:
+            placed.send(sender=None)
+    finally:
+        placed.disconnect(impostor)
+
+    with pytest.raises(ValueError, match="names both a signal and a receiver"):
+        assert_order(recording, "tests.test_testing.placed")
+
+
+def test_assert_order_rejects_what_is_not_a_step(saved_author: Recording) -> None:
+    with pytest.raises(TypeError, match="an order step is a signal, a receiver"):
+        assert_order(saved_author, 3)
+    with pytest.raises(TypeError, match="needs at least one step"):
+        assert_order(saved_author)
+
+
+def test_assert_order_is_a_method_of_the_fixture_and_the_mixin(saved_author: Recording) -> None:
+    SignalRecording(saved_author).assert_order(pre_save, add_book)
+    with pytest.raises(SignalAssertionError):
+        SignalRecording(saved_author).assert_order(add_book, pre_save, pre_save, pre_save)
+    case = _CustomCase()
+    case.assertSignalOrder(saved_author, add_book, (post_save, Book))
+    with pytest.raises(_CustomFailure, match="did not happen after"):
+        case.assertSignalOrder(saved_author, (post_save, Book), add_book)
