@@ -29,7 +29,7 @@ import inspect
 import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 from signal_panel import naming
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANY",
+    "KeptValue",
     "Muting",
     "ReceiverNotConnectedError",
     "SignalAssertionError",
@@ -128,6 +129,111 @@ def _check_times(times: int | None) -> None:
         raise TypeError(f"times must be None or a non-negative int, not {times!r}")
 
 
+class KeptValue(NamedTuple):
+    """What a predicate passed to ``assert_sent(..., name=predicate)`` is called with for an
+    argument the recording did not keep as it was: what was kept of it when the signal was sent.
+    (``None``, bools, numbers, and str or bytes no longer than ``SUMMARY_LENGTH`` were kept as
+    they were: the predicate gets the value itself.)"""
+
+    #: ``"model"`` (a model instance), ``"queryset"`` (a queryset or manager), ``"class"``,
+    #: ``"items"`` (a list, tuple, set, frozenset or dict), ``"text"`` (a longer str or bytes),
+    #: ``"named"`` (a function, an enum member, a date, a ``Decimal``...) or ``"object"``.
+    kind: str
+    #: The model's label (``"auth.User"``) for ``"model"`` and ``"queryset"``, the class's label
+    #: for ``"class"`` and ``"object"``, the type's name for ``"items"``; else None.
+    label: str | None
+    #: For ``"model"``: the primary key when the signal was sent (None if unsaved); else None.
+    pk: Any
+    #: The one-line summary the tree shows (not masked: the predicate is the test's own code).
+    text: str
+    #: For ``"items"`` and ``"text"``: the length; else None.
+    length: int | None
+
+
+def _is_predicate(expected: object) -> bool:
+    from django.db.models import Model
+
+    return callable(expected) and not isinstance(expected, type) and not isinstance(expected, Model)
+
+
+def _predicate_argument(kept: Any, limit: int) -> Any:
+    if type(kept) is not tuple:
+        return kept
+    kind, label, pk, length = naming.kept_parts(kept)
+    return KeptValue(kind, label, pk, naming.describe(kept, limit), length)
+
+
+def _value_matches(expected: object, kept: Any, limit: int) -> bool:
+    if expected is ANY:
+        return True
+    if _is_predicate(expected):
+        return bool(expected(_predicate_argument(kept, limit)))  # type: ignore[operator]
+    wanted = naming.snapshot(expected, limit)
+    if type(wanted) is bool or type(kept) is bool:  # True == 1, but created=1 is not created=True
+        return type(wanted) is type(kept) and wanted == kept
+    return bool(wanted == kept)
+
+
+_MISSING = object()
+
+
+def _mismatches(
+    recording: Recording, send: Send, sender: object, kwargs: dict[str, Any]
+) -> list[str]:
+    """The names (``"sender"`` first) of what ``send`` does not match."""
+    limit = recording.config.summary_length
+    found = []
+    if sender is not ANY and send.sender != _sender_text(recording, sender):
+        found.append("sender")
+    arguments = send.arguments
+    for name, expected in kwargs.items():
+        kept = arguments.get(name, _MISSING)
+        if kept is _MISSING or not _value_matches(expected, kept, limit):
+            found.append(name)
+    return found
+
+
+def _expected_text(recording: Recording, name: str, expected: object) -> str:
+    config = recording.config
+    if expected is ANY:
+        return "ANY"
+    if _is_predicate(expected):
+        return f"a value {naming.receiver_info(expected).name} accepts"
+    if naming.is_secret(name, config.secret_pattern):
+        return naming.mask()
+    limit = config.summary_length
+    return naming.describe(naming.snapshot(expected, limit), limit, config.secret_pattern)
+
+
+def _closest(
+    recording: Recording, signal: object, sender: object, kwargs: dict[str, Any]
+) -> list[str]:
+    """The sends of ``signal`` that match most of ``sender`` and ``kwargs`` (up to 3), each with
+    what it does not match: expected, then what was sent (masked as ``Send.kwargs`` masks)."""
+    scored = []
+    for send in _sends(recording, signal, ANY):
+        wrong = _mismatches(recording, send, sender, kwargs)
+        if wrong:
+            scored.append((len(wrong), send, wrong))
+    if not scored:
+        return []
+    scored.sort(key=lambda item: item[0])  # stable: equally close ones in the order sent
+    others = sum(send.count for _count, send, _wrong in scored)
+    lines = [f"It was sent {_times(others)} otherwise; the closest:"]
+    for _count, send, wrong in scored[:3]:
+        where = f" at {send.callsite}" if send.callsite else ""
+        lines.append(f"  sender={send.sender}{where}:")
+        shown = send.kwargs
+        for name in wrong:
+            if name == "sender":
+                expected, sent = _sender_text(recording, sender), send.sender
+            else:
+                expected = _expected_text(recording, name, kwargs[name])
+                sent = shown.get(name, "(not sent)")
+            lines.append(f"    {name}: expected {expected}, sent {sent}")
+    return lines
+
+
 # -- messages -----------------------------------------------------------------------------------
 
 
@@ -151,22 +257,33 @@ def _others(sends: list[Send]) -> str:
 
 
 def _sent_message(
-    recording: Recording, signal: object, sender: object, times: int | None
+    recording: Recording,
+    signal: object,
+    sender: object,
+    times: int | None,
+    kwargs: dict[str, Any] | None = None,
 ) -> str | None:
     _check_times(times)
     found = _sends(recording, signal, sender)
+    if kwargs:
+        found = [send for send in found if not _mismatches(recording, send, ANY, kwargs)]
     # A folded run of sends that reached no receiver is one Send counting them all.
     sent = sum(send.count for send in found)
     if (times is None and found) or sent == times:
         return None
     name = _signal_text(signal)
-    by = "" if sender is ANY else f" with sender={_sender_text(recording, sender)}"
+    wanted = [] if sender is ANY else [f"sender={_sender_text(recording, sender)}"]
+    if kwargs:
+        wanted.extend(f"{key}={_expected_text(recording, key, v)}" for key, v in kwargs.items())
+    by = f" with {', '.join(wanted)}" if wanted else ""
     if times is None:
         headline = f"Expected {name}{by} to be sent; it was not sent."
     else:
         headline = f"Expected {name}{by} to be sent {_times(times)}; it was sent {_times(sent)}."
     details = []
-    if sender is not ANY:
+    if kwargs:
+        details.extend(_closest(recording, signal, sender, kwargs))
+    elif sender is not ANY:
         other = [send for send in _sends(recording, signal, ANY) if send not in found]
         if other:
             details.append(f"It was sent with other senders: {_others(other)}.")
@@ -377,11 +494,23 @@ def assert_sent(
     *,
     sender: object = ANY,
     times: int | None = None,
+    **kwargs: Any,
 ) -> None:
-    """Assert that ``signal`` was sent (by ``sender``, if given): at least once when ``times`` is
-    None, else exactly ``times`` times. Nested sends (made inside receivers) count."""
+    """Assert that ``signal`` was sent (by ``sender``, if given, and with the keyword arguments
+    ``kwargs``, if given): at least once when ``times`` is None, else exactly ``times`` times
+    (only the sends that match count). Nested sends (made inside receivers) count.
+
+    Each keyword argument is compared with what the recording kept of the one sent: ``None``,
+    bools (only with bools), numbers, str and bytes by value; a model instance by its label and
+    primary key (as they were when sent); a model class, another class, a queryset, a container
+    or a long string by what was kept of it (label, type, length, first items or characters);
+    ``ANY`` matches any value the send had. A callable (not a class, not a model instance) is a
+    predicate: it is called with the kept value (the value itself for ``None``, bools, numbers
+    and short str or bytes, else a :class:`KeptValue`) and matches when it returns true; what
+    it raises propagates. A failure lists the closest sends of ``signal`` and what they got
+    wrong, masked as :attr:`Send.kwargs <signal_panel.Send.kwargs>` masks secrets."""
     __tracebackhide__ = True
-    message = _sent_message(_unwrap(recording), signal, sender, times)
+    message = _sent_message(_unwrap(recording), signal, sender, times, kwargs)
     if message is not None:
         raise SignalAssertionError(message)
 
@@ -481,11 +610,11 @@ class SignalRecording:
         return self.recording.format_tree(color=color)
 
     def assert_sent(
-        self, signal: object, *, sender: object = ANY, times: int | None = None
+        self, signal: object, *, sender: object = ANY, times: int | None = None, **kwargs: Any
     ) -> None:
         """See :func:`signal_panel.testing.assert_sent`."""
         __tracebackhide__ = True
-        assert_sent(self.recording, signal, sender=sender, times=times)
+        assert_sent(self.recording, signal, sender=sender, times=times, **kwargs)
 
     def assert_not_sent(self, signal: object, *, sender: object = ANY) -> None:
         """See :func:`signal_panel.testing.assert_not_sent`."""
@@ -553,10 +682,11 @@ class SignalAssertionsMixin:
         signal: object,
         sender: object = ANY,
         times: int | None = None,
+        **kwargs: Any,
     ) -> None:
         """See :func:`signal_panel.testing.assert_sent`."""
         __tracebackhide__ = True
-        self._signal_check(_sent_message(_unwrap(recording), signal, sender, times))
+        self._signal_check(_sent_message(_unwrap(recording), signal, sender, times, kwargs))
 
     def assertSignalNotSent(
         self, recording: Recording | SignalRecording, signal: object, sender: object = ANY

@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import class_prepared, post_save, pre_delete, pre_init, pre_save
 from django.dispatch import Signal
 from django.test import TestCase
 
 from signal_panel import Recording, record_signals
 from signal_panel.conf import Config, get_config
 from signal_panel.testing import (
+    ANY,
+    KeptValue,
     ReceiverNotConnectedError,
     SignalAssertionError,
     SignalAssertionsMixin,
@@ -798,3 +800,154 @@ def test_assert_order_is_a_method_of_the_fixture_and_the_mixin(saved_author: Rec
     case.assertSignalOrder(saved_author, add_book, (post_save, Book))
     with pytest.raises(_CustomFailure, match="did not happen after"):
         case.assertSignalOrder(saved_author, (post_save, Book), add_book)
+
+
+# -- assert_sent with arguments -----------------------------------------------------------------
+
+
+@pytest.fixture
+def saved_twice(author_receiver: None) -> tuple[Recording, Author]:
+    """Ann created (with her first book), then Ann saved again."""
+    with record_signals(_config()) as recording:
+        ann = Author.objects.create(name="Ann")
+        ann.save()
+    return recording, ann
+
+
+def test_assert_sent_matches_arguments_by_value(saved_twice: tuple[Recording, Author]) -> None:
+    recording, _ann = saved_twice
+
+    assert_sent(recording, post_save, sender=Author, created=True, times=1)
+    assert_sent(recording, post_save, sender=Author, created=False, raw=False, using="default")
+    assert_sent(recording, post_save, created=True, times=2)  # Ann and her book
+    assert_sent(recording, post_save, sender=Author, update_fields=None, times=2)
+
+
+def test_a_bool_argument_matches_only_a_bool(saved_twice: tuple[Recording, Author]) -> None:
+    recording, _ann = saved_twice
+
+    assert_sent(recording, post_save, sender=Author, created=1, times=0)
+
+
+def test_assert_sent_matches_a_model_instance_by_label_and_pk(
+    saved_twice: tuple[Recording, Author],
+) -> None:
+    recording, ann = saved_twice
+    bea = Author.objects.create(name="Bea")
+
+    assert_sent(recording, post_save, instance=ann, times=2)
+    assert_sent(recording, post_save, instance=bea, times=0)
+    # A model class is matched by its label, as a sender is.
+    assert_sent(recording, pre_init, sender=Book, times=1)
+    assert_sent(recording, class_prepared, times=0)
+
+
+def test_assert_sent_calls_a_predicate_with_what_was_kept(
+    saved_twice: tuple[Recording, Author],
+) -> None:
+    recording, ann = saved_twice
+    seen: list[Any] = []
+
+    def book_of_ann(instance: KeptValue) -> bool:
+        seen.append(instance)
+        return instance.label == "testapp.Book"
+
+    assert_sent(recording, post_save, instance=book_of_ann, created=lambda c: c is True, times=1)
+    assert seen[0] == KeptValue(
+        "model", "testapp.Author", ann.pk, f"<testapp.Author pk={ann.pk}>", None
+    )
+    assert_sent(recording, post_save, sender=Author, instance=lambda i: i.pk == ann.pk, times=2)
+
+
+def test_any_matches_an_argument_that_was_sent(saved_twice: tuple[Recording, Author]) -> None:
+    recording, _ann = saved_twice
+
+    assert_sent(recording, post_save, sender=Author, update_fields=ANY, times=2)
+    assert_sent(recording, post_save, sender=Author, not_an_argument=ANY, times=0)
+
+
+def test_a_failure_lists_the_closest_sends(saved_twice: tuple[Recording, Author]) -> None:
+    recording, ann = saved_twice
+
+    lines = _message(
+        assert_sent, recording, post_save, sender=Author, created=True, raw=True
+    ).splitlines()
+
+    assert lines[0] == (
+        "Expected django.db.models.signals.post_save with sender=testapp.Author, created=True, "
+        "raw=True to be sent; it was not sent."
+    )
+    assert lines[1] == "It was sent 3 times otherwise; the closest:"
+    assert lines[2].startswith("  sender=testapp.Author at tests/test_testing.py:")
+    assert lines[3:4] == ["    raw: expected True, sent False"]
+    # Equally close ones in the order they were sent: Ann's book, then Ann saved again.
+    line = add_book.__code__.co_firstlineno + 2
+    assert lines[4] == f"  sender=testapp.Book at tests/test_testing.py:{line} in add_book:"
+    assert lines[5:7] == [
+        "    sender: expected testapp.Author, sent testapp.Book",
+        "    raw: expected True, sent False",
+    ]
+    assert lines[7].startswith("  sender=testapp.Author at tests/test_testing.py:")
+    assert lines[8:11] == [
+        "    created: expected True, sent False",
+        "    raw: expected True, sent False",
+        "",
+    ]
+    assert f"instance=<testapp.Author pk={ann.pk}>" not in "\n".join(lines[:11])
+
+
+def test_a_wrong_count_with_arguments_says_how_many_matched(
+    saved_twice: tuple[Recording, Author],
+) -> None:
+    recording, ann = saved_twice
+
+    lines = _message(assert_sent, recording, post_save, instance=ann, times=1).splitlines()
+
+    assert lines[0] == (
+        "Expected django.db.models.signals.post_save with "
+        f"instance=<testapp.Author pk={ann.pk}> to be sent 1 time; it was sent 2 times."
+    )
+    assert lines[1] == "It was sent 1 time otherwise; the closest:"
+    assert lines[3] == (
+        f"    instance: expected <testapp.Author pk={ann.pk}>, "
+        f"sent <testapp.Book pk={Book.objects.get().pk}>"
+    )
+
+
+def test_a_missing_argument_is_shown_as_not_sent() -> None:
+    with record_signals(_config()) as recording:
+        placed.send(sender="checkout", total=3)
+
+    lines = _message(assert_sent, recording, placed, total=3, coupon="X").splitlines()
+
+    assert lines[1:4] == [
+        "It was sent 1 time otherwise; the closest:",
+        "  sender='checkout' at tests/test_testing.py:"
+        + lines[2].split("tests/test_testing.py:", 1)[1],
+        "    coupon: expected 'X', sent (not sent)",
+    ]
+
+
+def test_a_failure_never_shows_a_secret() -> None:
+    with record_signals(_config()) as recording:
+        placed.send(sender=None, api_token="s3cret-value", total=3)
+
+    assert_sent(recording, placed, api_token="s3cret-value", total=3)
+    message = _message(assert_sent, recording, placed, api_token="other-value", total=3)
+
+    assert "s3cret-value" not in message
+    assert "other-value" not in message
+    assert "    api_token: expected ********************, sent ********************" in message
+
+
+def test_the_fixture_and_the_mixin_match_arguments(saved_twice: tuple[Recording, Author]) -> None:
+    recording, ann = saved_twice
+    signals = SignalRecording(recording)
+    case = _CustomCase()
+
+    signals.assert_sent(post_save, sender=Author, created=True, instance=ann, times=1)
+    case.assertSignalSent(recording, post_save, Author, 1, created=False)
+    with pytest.raises(SignalAssertionError, match="created=False to be sent 2 times"):
+        signals.assert_sent(post_save, sender=Author, created=False, times=2)
+    with pytest.raises(_CustomFailure, match="the closest:"):
+        case.assertSignalSent(recording, post_save, created=None)
