@@ -163,11 +163,22 @@ def _predicate_argument(kept: Any, limit: int) -> Any:
     return KeptValue(kind, label, pk, naming.describe(kept, limit), length)
 
 
+def _predicate_error(predicate: Any, kept: Any, limit: int) -> str | None:
+    """None when ``predicate`` accepts the kept value, else why not. A predicate that raises does
+    not match (it sees the arguments of every send of the signal, ``None`` ones too)."""
+    try:
+        if predicate(_predicate_argument(kept, limit)):
+            return None
+    except Exception as exc:
+        return f"it raised {type(exc).__name__}: {exc}"
+    return "it returned false"
+
+
 def _value_matches(expected: object, kept: Any, limit: int) -> bool:
     if expected is ANY:
         return True
     if _is_predicate(expected):
-        return bool(expected(_predicate_argument(kept, limit)))  # type: ignore[operator]
+        return _predicate_error(expected, kept, limit) is None
     wanted = naming.snapshot(expected, limit)
     if type(wanted) is bool or type(kept) is bool:  # True == 1, but created=1 is not created=True
         return type(wanted) is type(kept) and wanted == kept
@@ -230,6 +241,10 @@ def _closest(
             else:
                 expected = _expected_text(recording, name, kwargs[name])
                 sent = shown.get(name, "(not sent)")
+                kept = send.arguments.get(name, _MISSING)
+                if kept is not _MISSING and _is_predicate(kwargs[name]):
+                    limit = recording.config.summary_length
+                    sent = f"{sent} ({_predicate_error(kwargs[name], kept, limit)})"
             lines.append(f"    {name}: expected {expected}, sent {sent}")
     return lines
 
@@ -283,6 +298,13 @@ def _sent_message(
     details = []
     if kwargs:
         details.extend(_closest(recording, signal, sender, kwargs))
+        folded = sum(send.count for send in _sends(recording, signal, ANY) if send.count > 1)
+        if folded:
+            details.append(
+                f"{_times(folded).removesuffix(' times').removesuffix(' time')} of its sends "
+                "reached no receiver and were stored as runs of alike sends, each with the "
+                "arguments of its first send only."
+            )
     elif sender is not ANY:
         other = [send for send in _sends(recording, signal, ANY) if send not in found]
         if other:
@@ -506,9 +528,14 @@ def assert_sent(
     or a long string by what was kept of it (label, type, length, first items or characters);
     ``ANY`` matches any value the send had. A callable (not a class, not a model instance) is a
     predicate: it is called with the kept value (the value itself for ``None``, bools, numbers
-    and short str or bytes, else a :class:`KeptValue`) and matches when it returns true; what
-    it raises propagates. A failure lists the closest sends of ``signal`` and what they got
-    wrong, masked as :attr:`Send.kwargs <signal_panel.Send.kwargs>` masks secrets."""
+    and short str or bytes, else a :class:`KeptValue`) and matches when it returns true (not
+    when it raises: it sees every send's value, ``None`` too). A failure lists the closest sends
+    of ``signal`` and what they got wrong, masked as :attr:`Send.kwargs
+    <signal_panel.Send.kwargs>` masks secrets.
+
+    A run of alike sends that reached no receiver is stored once (:attr:`Send.count
+    <signal_panel.Send.count>`) with the arguments of its first send: the whole run matches, or
+    not, by those."""
     __tracebackhide__ = True
     message = _sent_message(_unwrap(recording), signal, sender, times, kwargs)
     if message is not None:

@@ -951,3 +951,33 @@ def test_the_fixture_and_the_mixin_match_arguments(saved_twice: tuple[Recording,
         signals.assert_sent(post_save, sender=Author, created=False, times=2)
     with pytest.raises(_CustomFailure, match="the closest:"):
         case.assertSignalSent(recording, post_save, created=None)
+
+
+def test_a_predicate_that_raises_does_not_match_and_says_so(rejecting_receiver: None) -> None:
+    with record_signals(_config()) as recording:
+        placed.send_robust(sender=None, fields=None)
+        placed.send_robust(sender=None, fields=("a", "b"))
+
+    assert_sent(recording, placed, fields=lambda kept: kept.length == 2, times=1)
+    message = _message(assert_sent, recording, placed, fields=lambda kept: kept.length == 3)
+
+    predicate = "tests.test_testing.test_a_predicate_that_raises_does_not_match_and_says_so"
+    expected = f"    fields: expected a value {predicate}.<locals>.<lambda> accepts, sent None "
+    assert expected in message
+    assert "(it raised AttributeError: 'NoneType' object has no attribute 'length')" in message
+    assert "sent ('a', 'b') (it returned false)" in message
+
+
+def test_a_failure_says_when_sends_were_folded_into_runs() -> None:
+    with record_signals(_config()) as recording:
+        placed.send(sender=None, total=1)
+        placed.send(sender=None, total=2)
+
+    assert len(recording.sends) == 1
+    assert_sent(recording, placed, total=1, times=2)
+    lines = _message(assert_sent, recording, placed, total=2).splitlines()
+
+    assert lines[4] == (
+        "2 of its sends reached no receiver and were stored as runs of alike sends, each with "
+        "the arguments of its first send only."
+    )
