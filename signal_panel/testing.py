@@ -6,6 +6,10 @@ Record with :func:`signal_panel.record_signals`, then assert on the recording::
         Author.objects.create(name="Ann")
     assert_sent(recording, post_save, sender=Author, times=1)
 
+:func:`assert_order` checks the order of sends and receiver calls, and :func:`mute_receivers`
+keeps chosen receivers from being called while a block runs (the pytest fixture
+``mute_receivers`` does so until the test ends).
+
 A failing assertion raises :class:`SignalAssertionError` (an ``AssertionError``) whose message says
 what was expected, what happened, and shows the recording as a tree (``Recording.format_tree``).
 The pytest fixture ``signal_recording`` (``signal_panel.pytest_plugin``) gives a
