@@ -48,6 +48,7 @@ __all__ = [
     "find_callsite",
     "format_callsite",
     "is_secret",
+    "kept_parts",
     "mask",
     "receiver_info",
     "sender_label",
@@ -440,6 +441,40 @@ def _items(value: Any, kind: type, depth: int) -> tuple[Any, ...]:
                 break
             items.append(item if type(item) in _KEPT else snapshot(item, 40, inner))
     return (_T_ITEMS, kind.__name__, size, tuple(items))
+
+
+#: What :func:`kept_parts` calls each tag.
+_KINDS = {
+    _T_TEXT: "text",
+    _T_ITEMS: "items",
+    _T_MODEL: "model",
+    _T_OF: "queryset",
+    _T_CLASS: "class",
+    _T_NAMED: "named",
+    _T_OBJECT: "object",
+}
+
+
+def kept_parts(kept: tuple[Any, ...]) -> tuple[str, str | None, Any, int | None]:
+    """``(kind, label, pk, length)`` of what :func:`snapshot` kept of a value it did not keep as
+    it was: kind ``"model"`` (label, pk), ``"queryset"`` (the model's label), ``"class"`` and
+    ``"object"`` (the class's label), ``"items"`` (the type's name, the length), ``"text"`` (the
+    length), ``"named"``. Never raises."""
+    try:
+        kind = _KINDS.get(kept[0], "object")
+        if kind == "text":
+            return kind, None, None, int(kept[2])
+        if kind == "items":
+            return kind, str(kept[1]), None, int(kept[2])
+        if kind == "model":
+            return kind, str(kept[1]), kept[2], None
+        if kind == "queryset":
+            return kind, str(kept[2]), None, None
+        if kind in ("class", "object"):
+            return kind, str(kept[1]), None, None
+        return kind, None, None, None
+    except Exception:
+        return "object", None, None, None
 
 
 def _key_text(key: object) -> str | None:

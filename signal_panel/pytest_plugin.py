@@ -1,19 +1,20 @@
 """pytest plugin of django-signal-panel (registered through the ``pytest11`` entry point).
 
-It provides the ``signal_recording`` fixture. Beyond the ``signal_panel`` package, this module
-imports only pytest: the assertions and the text tree are imported when a test first asks for the
-fixture. Disable the plugin with ``-p no:signal_panel``.
+It provides the ``signal_recording`` and ``mute_receivers`` fixtures. Beyond the ``signal_panel``
+package, this module imports only pytest: the assertions and the text tree are imported when a
+test first asks for a fixture. Disable the plugin with ``-p no:signal_panel``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING
+import contextlib
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from signal_panel.testing import SignalRecording
+    from signal_panel.testing import Muting, SignalRecording
 
 _recording_key = pytest.StashKey["SignalRecording"]()
 
@@ -24,8 +25,9 @@ def signal_recording(request: pytest.FixtureRequest) -> Iterator[SignalRecording
 
     Gives a :class:`signal_panel.testing.SignalRecording`: the recording (``sends``,
     ``problems``, ``format_tree()``) with ``assert_sent``, ``assert_not_sent``, ``assert_received``,
-    ``assert_not_received`` and ``assert_no_problems``. When the test fails for another reason, the
-    report gets a "Captured signals" section with the recording's tree.
+    ``assert_not_received``, ``assert_order`` and ``assert_no_problems``, and ``mute()``. When
+    the test fails for another reason, the report gets a "Captured signals" section with the
+    recording's tree.
     """
     from signal_panel import record_signals
     from signal_panel.testing import SignalRecording
@@ -37,6 +39,28 @@ def signal_recording(request: pytest.FixtureRequest) -> Iterator[SignalRecording
             yield signals
         finally:
             del request.node.stash[_recording_key]
+
+
+@pytest.fixture
+def mute_receivers() -> Iterator[Callable[..., Muting]]:
+    """A function that mutes receivers from when the test calls it until the test ends::
+
+        def test_sign_up_without_email(db, mute_receivers):
+            mute_receivers(send_welcome_email)
+            ...
+
+    It takes what :func:`signal_panel.testing.mute_receivers` takes (receivers, ``signal=``)
+    and returns the active :class:`~signal_panel.testing.Muting`. The receivers come back at
+    this fixture's teardown, in the reverse order of the calls. A receiver that a fixture torn
+    down before then disconnects stays disconnected."""
+    from signal_panel.testing import mute_receivers as muting
+
+    with contextlib.ExitStack() as stack:
+
+        def mute(*receivers: Callable[..., Any] | str, signal: object = None) -> Muting:
+            return stack.enter_context(muting(*receivers, signal=signal))
+
+        yield mute
 
 
 @pytest.hookimpl(wrapper=True)

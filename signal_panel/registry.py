@@ -25,8 +25,10 @@ __all__ = [
     "connection_for",
     "connection_places",
     "connections_of",
+    "is_signal",
     "known_signals",
     "signal_name",
+    "signals_with_connections",
 ]
 
 
@@ -127,6 +129,11 @@ def note_created(signal: object, module: str | None) -> None:
 
 def _signal_types() -> tuple[type, ...]:
     return tuple(t for lib in _libraries.values() for t in lib.signal_types)
+
+
+def is_signal(value: object) -> bool:
+    """Whether ``value`` is a signal of an instrumented library (read by its type only)."""
+    return issubclass(type(value), _signal_types())
 
 
 def _scan_new_modules() -> None:
@@ -339,7 +346,8 @@ def _sender_text(sender: object) -> str:
 def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
     """End the connections whose receivers left ``signal`` without ``disconnect()``: tests that
     empty ``signal.receivers`` directly, say. Reads both shapes of ``receivers``: Django's list of
-    entries starting with the lookup key (every version), blinker's dict keyed by receiver id."""
+    entries starting with the lookup key (every version), blinker's dict keyed by receiver id.
+    A muted receiver (:func:`note_muted`) has not left: it comes back when the mute ends."""
     if not by_key:
         return
     receivers = getattr(signal, "receivers", None)
@@ -349,6 +357,7 @@ def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
         current = {entry[0] for entry in receivers if isinstance(entry, tuple) and entry}
     else:
         return
+    current.update(_muted.get(id(signal), ()))
     for key in [key for key in by_key if key not in current]:
         by_key.pop(key).end()
 
@@ -395,10 +404,49 @@ def _watch(
 
 
 def note_disconnect(signal: object, lookup_key: Any) -> None:
+    muted = _muted.get(id(signal))
+    if muted is not None and lookup_key in muted:
+        muted[lookup_key] = True  # disconnected while muted: it stays out when the mute ends
     by_key, _by_logical = _table(signal)
     connection = by_key.pop(lookup_key, None)
     if connection is not None:
         connection.end()
+
+
+# -- receivers muted by signal_panel.testing -----------------------------------------------------
+
+# id(signal) -> {lookup key of a muted receiver: whether disconnect() was called for it since}.
+# A muted signal is kept alive by the mute that took its entries, so its id stays its own.
+_muted: dict[int, dict[Any, bool]] = {}
+
+
+def note_muted(signal: object, lookup_keys: list[Any]) -> None:
+    """The receivers of ``lookup_keys`` were taken out of ``signal.receivers`` for a while
+    (``signal_panel.testing.mute_receivers``): not a disconnection, so their connections stay."""
+    _generation[0] += 1
+    _muted.setdefault(id(signal), {}).update(dict.fromkeys(lookup_keys, False))
+
+
+def note_unmuted(signal: object, lookup_keys: list[Any]) -> set[Any]:
+    """The mute of ``lookup_keys`` ended; returns those that ``disconnect()`` was called for while
+    they were muted (they must not come back)."""
+    _generation[0] += 1
+    muted = _muted.get(id(signal), {})
+    dropped = {key for key in lookup_keys if muted.pop(key, False)}
+    if not muted:
+        _muted.pop(id(signal), None)
+    return dropped
+
+
+def signals_with_connections() -> list[Any]:
+    """The live signals that a ``connect()`` was seen for since install(), wherever they were
+    created (a signal made in a function, kept in an instance)."""
+    found = []
+    for ref, _by_key, _by_logical in list(_connections.values()):
+        signal = ref()
+        if signal is not None:
+            found.append(signal)
+    return found
 
 
 def connections_of(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 from django.db.models.signals import post_save
 from django.dispatch import Signal
 
-from signal_panel.testing import SignalRecording
+from signal_panel.testing import Muting, SignalRecording
 from tests.testapp.models import Author, Book
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,21 @@ def author_receiver() -> Iterator[None]:
     post_save.disconnect(sender=Author, dispatch_uid="test_plugin.add_book")
 
 
+def note(sender: Any, **kwargs: Any) -> None:
+    noted.append(sender)
+
+
+noted: list[Any] = []
+
+
+@pytest.fixture
+def placed_receiver() -> Iterator[list[Any]]:
+    noted.clear()
+    placed.connect(note, weak=False, dispatch_uid="test_plugin.note")
+    yield noted
+    placed.disconnect(dispatch_uid="test_plugin.note")
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
@@ -89,6 +104,45 @@ async def test_the_fixture_records_an_async_test(signal_recording: SignalRecordi
     await placed.asend(sender=None)
 
     signal_recording.assert_sent(placed, times=1)
+
+
+@pytest.mark.django_db
+def test_the_mute_receivers_fixture_mutes_until_the_test_ends(
+    author_receiver: None,
+    signal_recording: SignalRecording,
+    mute_receivers: Callable[..., Muting],
+) -> None:
+    muting = mute_receivers(add_book)
+    Author.objects.create(name="Ann")
+
+    assert isinstance(muting, Muting)
+    assert Book.objects.count() == 0
+    signal_recording.assert_sent(post_save, sender=Author, times=1)
+    signal_recording.assert_not_received(add_book)
+
+
+async def test_the_mute_receivers_fixture_mutes_in_an_async_test(
+    placed_receiver: list[Any], mute_receivers: Callable[..., Muting]
+) -> None:
+    mute_receivers("tests.test_pytest_plugin.note", signal=placed)
+    await placed.asend(sender=None)
+
+    assert placed_receiver == []
+
+
+@pytest.mark.django_db
+def test_the_fixture_mutes_for_a_block(
+    author_receiver: None, signal_recording: SignalRecording
+) -> None:
+    with signal_recording.mute(add_book):
+        Author.objects.create(name="Ann")
+    Author.objects.create(name="Bea")
+
+    assert Book.objects.count() == 1
+    signal_recording.assert_received(add_book, times=1)
+    signal_recording.assert_order((post_save, Author), (post_save, Author), add_book)
+    with pytest.raises(AssertionError, match="did not happen after"):
+        signal_recording.assert_order(add_book, (post_save, Author), (post_save, Author))
 
 
 def test_loading_the_plugin_imports_nothing_beyond_the_package() -> None:
@@ -216,6 +270,62 @@ def test_after():
     )
 
     result.assert_outcomes(passed=2)
+
+
+def test_the_receivers_come_back_after_the_test(project: pytest.Pytester) -> None:
+    result = _run(
+        project,
+        """
+from django.db.models.signals import pre_save
+
+
+@pytest.mark.django_db
+def test_muted(receiver, mute_receivers):
+    mute_receivers(add_book)
+    mute_receivers("test_generated.add_book")  # muted already: stays muted
+    Author.objects.create(name="Ann")
+    assert Book.objects.count() == 0
+    assert len(post_save.receivers) == before - 1
+
+
+@pytest.mark.django_db
+def test_not_muted(receiver):
+    Author.objects.create(name="Ann")
+    assert Book.objects.count() == 1
+    assert len(post_save.receivers) == before
+
+
+before = None
+
+
+@pytest.fixture(autouse=True)
+def count_receivers(receiver):
+    global before
+    before = len(post_save.receivers)
+""",
+    )
+
+    result.assert_outcomes(passed=2)
+
+
+def test_muting_a_receiver_not_connected_fails_the_test(project: pytest.Pytester) -> None:
+    result = _run(
+        project,
+        """
+def test_muted(receiver, mute_receivers):
+    mute_receivers("test_generated.add_boo", signal=post_save)
+""",
+    )
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * signal_panel.testing.ReceiverNotConnectedError: Cannot mute "
+            "test_generated.add_boo: not connected to django.db.models.signals.post_save.",
+            "E * Connected, with a close name: test_generated.add_book "
+            "(to django.db.models.signals.post_save).",
+        ]
+    )
 
 
 def test_the_plugin_can_be_disabled(project: pytest.Pytester) -> None:

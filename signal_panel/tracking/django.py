@@ -46,7 +46,7 @@ from signal_panel.tracking.rows import (
 )
 from signal_panel.tracking.switch import MethodSwitch
 
-__all__ = ["install", "methods", "receiver_entries"]
+__all__ = ["entry_receiver", "install", "methods", "mute", "receiver_entries", "unmute"]
 
 _MARK = "__signal_panel__"
 #: The recorded send methods and what they replace.
@@ -129,6 +129,69 @@ def receiver_entries(signal: Signal) -> list[tuple[Any, Any, bool, bool]]:
         receiver = ref() if weak else ref
         entries.append((lookup_key, receiver, weak, bool(is_async)))
     return entries
+
+
+def entry_receiver(entry: tuple[Any, ...]) -> Any:
+    """The receiver of a ``Signal.receivers`` entry, or None if it was collected."""
+    ref = entry[1]
+    return ref() if isinstance(ref, weakref.ReferenceType) else ref
+
+
+def _live_entry(entry: tuple[Any, ...]) -> bool:
+    """Whether Django would still call the receiver of a ``Signal.receivers`` entry: its weak
+    reference is alive and, on Django 6 (4-tuples), so is the weak reference to its sender."""
+    if isinstance(entry[1], weakref.ReferenceType) and entry[1]() is None:
+        return False
+    sender = entry[2] if len(entry) == 4 else None
+    return not (isinstance(sender, weakref.ReferenceType) and sender() is None)
+
+
+#: What :func:`mute` took out of a signal: ``(index in Signal.receivers, the entry itself)``.
+Taken = list[tuple[int, tuple[Any, ...]]]
+
+
+def mute(signal: Signal, matches: Callable[[Any], bool]) -> Taken:
+    """Take the entries of the live receivers that ``matches`` out of ``signal.receivers``, as
+    they are: a weak reference stays a weak reference (the receiver can still be collected), the
+    lookup key (``dispatch_uid``) is kept. Not a ``disconnect()``: the registry keeps their
+    connections (:func:`registry.note_muted`). Returns what :func:`unmute` puts back.
+
+    Done under ``signal.lock`` as Django's own ``connect()``/``disconnect()`` change the list: dead
+    entries are swept first (so the indexes are of the list Django would use), the list is
+    replaced rather than changed in place, and the per-sender cache is cleared."""
+    with signal.lock:
+        signal._clear_dead_receivers()  # type: ignore[attr-defined]
+        kept: list[Any] = []
+        taken: Taken = []
+        for index, entry in enumerate(signal.receivers):
+            receiver = entry_receiver(entry)
+            if receiver is not None and matches(receiver):
+                taken.append((index, entry))
+            else:
+                kept.append(entry)
+        if taken:
+            signal.receivers = kept
+            signal.sender_receivers_cache.clear()
+            registry.note_muted(signal, [entry[0] for _index, entry in taken])
+    return taken
+
+
+def unmute(signal: Signal, taken: Taken) -> None:
+    """Put back what :func:`mute` took, each entry at its old index (or at the end, when the list
+    got shorter), in the old order. An entry is not put back when Django would no longer call its
+    receiver: it was collected (or, on Django 6, its sender was), ``disconnect()`` was called for
+    it meanwhile, or its lookup key was connected anew meanwhile (Django keeps one entry per
+    key)."""
+    with signal.lock:
+        dropped = registry.note_unmuted(signal, [entry[0] for _index, entry in taken])
+        receivers = list(signal.receivers)
+        for index, entry in taken:
+            key = entry[0]
+            if key in dropped or not _live_entry(entry) or any(e[0] == key for e in receivers):
+                continue
+            receivers.insert(min(index, len(receivers)), entry)
+        signal.receivers = receivers
+        signal.sender_receivers_cache.clear()
 
 
 # -- recorded dispatch -------------------------------------------------------------------------
