@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     # Record django-debug-toolbar's and this package's own receivers too (counted, not shown, when
     # False).
     "SHOW_TOOLBAR_ACTIVITY": False,
+    # In the panel's timeline, fold the calls of one library's receivers under a send into one row
+    # per package (unfolded with its toggle).
+    "FOLD_LIBRARY_RECEIVERS": True,
 }
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -60,6 +63,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "REPEATED_QUERY_THRESHOLD": (int,),
     "SHOW_REGISTRY": (bool,),
     "SHOW_TOOLBAR_ACTIVITY": (bool,),
+    "FOLD_LIBRARY_RECEIVERS": (bool,),
 }
 
 
@@ -167,6 +171,7 @@ class Config:
     repeated_query_threshold: int
     show_registry: bool
     show_observer: bool
+    fold_library_receivers: bool = True
 
 
 _pattern_cache: dict[str, re.Pattern[str]] = {}
@@ -203,4 +208,5 @@ def get_config() -> Config:
         repeated_query_threshold=int(merged["REPEATED_QUERY_THRESHOLD"]),
         show_registry=bool(merged["SHOW_REGISTRY"]),
         show_observer=bool(merged["SHOW_TOOLBAR_ACTIVITY"]),
+        fold_library_receivers=bool(merged["FOLD_LIBRARY_RECEIVERS"]),
     )

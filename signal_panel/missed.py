@@ -128,15 +128,6 @@ def _times(sends: list[Send]) -> str:
 # -- one signal and sender ----------------------------------------------------------------------
 
 
-def _project(info: naming.ReceiverInfo) -> bool:
-    path = info.location.rsplit(":", 1)[0]
-    for part in info.logical_key:
-        if isinstance(part, str) and os.sep in part:
-            path = part
-            break
-    return not info.observer and naming.project_file(os.path.abspath(path))
-
-
 def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
     signal = sends[0].signal
     label = sends[0].sender
@@ -170,7 +161,7 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
                 connected_for=connected_for,
                 relation=relation,
                 connected_at=connected_at,
-                likely=likely and _project(info),
+                likely=likely and naming.project_receiver(info),
                 sends=sends,
             )
             continue
@@ -186,7 +177,7 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
                 connected_for=connection.sender if connection is not None else "",
                 relation="another class of the same name",
                 connected_at=connected_at,
-                likely=_project(info),
+                likely=naming.project_receiver(info),
                 sends=sends,
             )
     yield from _collected(signal, signal_name, label, sends, ran, seen, first_at)

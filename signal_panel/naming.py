@@ -742,6 +742,26 @@ def project_file(filename: str) -> bool:
     return _file_kind(filename) == 0
 
 
+def project_receiver(info: ReceiverInfo) -> bool:
+    """Whether the receiver ``info`` describes is defined in the project's own code (not Django,
+    a library, the standard library, the toolbar or this package)."""
+    if info.observer:
+        return False
+    for part in info.logical_key:
+        if isinstance(part, str) and os.sep in part:
+            return project_file(part if os.path.isabs(part) else os.path.abspath(part))
+    return project_file(os.path.abspath(info.location.rsplit(":", 1)[0]))
+
+
+def receiver_package(name: str) -> str:
+    """The package a receiver's dotted name belongs to: its top-level package, or for Django's
+    contrib apps the app (``django.contrib.auth``)."""
+    parts = name.split(".")
+    if parts[0] == "django" and len(parts) > 3 and parts[1] == "contrib":
+        return ".".join(parts[:3])
+    return parts[0]
+
+
 def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     """The code and instruction offset of the first frame of the project on the stack: not in
     site-packages, the standard library or an instrumented library; else the first frame outside

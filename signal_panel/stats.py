@@ -37,6 +37,10 @@ TIMELINE_ROWS = 1000
 FOLD_QUIET_SENDS = 3
 #: Alike sends whose receivers all returned (and sent nothing) fold from this many on.
 FOLD_BUSY_SENDS = 10
+#: Characters of a send's arguments shown on its line (the rest, and the call site, unfold).
+SHORT_ARGUMENTS = 60
+#: Consecutive calls of one library's receivers under a send folded into one row.
+FOLD_LIBRARY_CALLS = 2
 #: Places in the timeline listed per problem.
 TARGETS_PER_PROBLEM = 5
 #: Receiver names shown at each end of a long recursion chain.
@@ -56,6 +60,10 @@ def _ms(ns: int) -> str:
     if ms < 1000:
         return f"{ms:.2f}"
     return f"{ms:,.0f}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _short_signal(name: str, library: str) -> str:
@@ -227,6 +235,8 @@ class _Builder:
         self.rows: list[dict[str, Any]] = []
         self.shown_sends = 0
         self.shown_calls = 0
+        # receiver's logical key -> its library's package, or "" for the project's
+        self.packages: dict[Any, str] = {}
 
     def call_position(self, call: ReceiverCall) -> int:
         return next(i for i, each in enumerate(call.send.calls) if each is call)
@@ -407,7 +417,7 @@ class _Builder:
         full, short = self.names[number]
         calls = send.calls
         x, width = self._bar(send.start_ns, send.duration_ns)
-        kwargs = send.kwargs
+        arguments = ", ".join(f"{key}={value}" for key, value in send.kwargs.items())
         in_atomic = send.in_atomic
         rows.append(
             {
@@ -430,7 +440,8 @@ class _Builder:
                 "robust": send.robust,
                 "in_atomic": in_atomic is True,
                 "sender": send.sender,
-                "kwargs": ", ".join(f"{key}={value}" for key, value in kwargs.items()),
+                "kwargs": arguments,
+                "args_short": _shorten(arguments, SHORT_ARGUMENTS),
                 "callsite": send.callsite,
                 "time": _ms(send.duration_ns),
                 "bar_x": x,
@@ -441,52 +452,136 @@ class _Builder:
         )
         self.rendered.add(row_id)
         self.shown_sends += 1
-        call_css = _row_class("spCall", row_id, hidden)
-        problem_calls, slow_calls, index = self.problem_calls, self.slow_calls, self.index
-        for position, call in enumerate(calls):
+        for position, members, package in self._call_groups(calls):
             if self._full():
                 return
-            self.shown_calls += 1
-            call_id = f"c{number}_{position}"
-            nested = [s for s in call.sends if id(s) in index]
-            x, width = self._bar(call.start_ns, call.duration_ns)
-            call_key = id(call)
-            error = call.error
-            slow = call_key in slow_calls
-            queries = call.queries
-            css = call_css
-            if call_key in problem_calls:
-                css += " spFlagged"
-            if slow or error is not None:
-                css += " djDebugRowWarning"
-            rows.append(
-                {
-                    "type": "call",
-                    "id": call_id,
-                    "css": css,
-                    # The sends a receiver made start folded under its call.
-                    "toggle": "+" if nested else "",
-                    "indent": _INDENTS[min(2 * depth + 1, MAX_INDENT)],
-                    "receiver": call.receiver_name,
-                    "location": call.location,
-                    "is_async": call.is_async,
-                    "time": _ms(call.duration_ns),
-                    "bar_x": x,
-                    "bar_w": width,
-                    "is_slow": slow,
-                    "error": error or "",
-                    "swallowed": call.swallowed if error is not None else False,
-                    "queries": queries,
-                    "query_time": _ms(call.query_ns) if queries else "",
-                    "on_commit": call.on_commit,
-                    "callbacks": _callbacks(call),
-                    "returned": call.returned,
-                    "nested": len(nested),
-                }
+            if package is None:
+                yield from self._call_row(members[0], number, position, row_id, depth, hidden)
+                continue
+            # A library's calls, folded under one row.
+            package_id = f"p{number}_{position}"
+            self._package_row(package_id, package, members, row_id, depth, hidden)
+            for offset, call in enumerate(members):
+                if self._full():
+                    return
+                yield from self._call_row(call, number, position + offset, package_id, depth, True)
+
+    def _call_groups(
+        self, calls: list[ReceiverCall]
+    ) -> Iterator[tuple[int, list[ReceiverCall], str | None]]:
+        """``(position, [call], None)`` for each call shown on its own, and ``(position, calls,
+        package)`` for each run of at least :data:`FOLD_LIBRARY_CALLS` consecutive calls of one
+        library's receivers (``FOLD_LIBRARY_RECEIVERS``), none of them about a problem."""
+        if not self.config.fold_library_receivers or len(calls) < FOLD_LIBRARY_CALLS:
+            for position, call in enumerate(calls):
+                yield position, [call], None
+            return
+        packages = [self._library_package(call) for call in calls]
+        position = 0
+        while position < len(calls):
+            package = packages[position]
+            end = position + 1
+            if package is not None:
+                while end < len(calls) and packages[end] == package:
+                    end += 1
+            if package is not None and end - position >= FOLD_LIBRARY_CALLS:
+                yield position, calls[position:end], package
+            else:
+                for at in range(position, end):
+                    yield at, [calls[at]], None
+            position = end
+
+    def _library_package(self, call: ReceiverCall) -> str | None:
+        """The package of a library's receiver (not the project's, and no problem is about the
+        call), else None."""
+        if id(call) in self.problem_calls:
+            return None
+        info = call._info
+        package = self.packages.get(info.logical_key)
+        if package is None:
+            project = naming.project_receiver(info)
+            package = self.packages[info.logical_key] = (
+                "" if project else naming.receiver_package(info.name)
             )
-            self.rendered.add(call_id)
-            if nested:
-                yield self._emit(nested, call_id, depth + 1, True)
+        return package or None
+
+    def _package_row(
+        self,
+        row_id: str,
+        package: str,
+        calls: list[ReceiverCall],
+        parent: str,
+        depth: int,
+        hidden: bool,
+    ) -> None:
+        start = min(call.start_ns for call in calls)
+        end = max(call.start_ns + call.duration_ns for call in calls)
+        x, width = self._bar(start, end - start)
+        self.rows.append(
+            {
+                "type": "package",
+                "id": row_id,
+                "css": _row_class("spCall spPackage", parent, hidden),
+                "toggle": "+",
+                "indent": _INDENTS[min(2 * depth + 1, MAX_INDENT)],
+                "package": package,
+                "count": len(calls),
+                "names": ", ".join(
+                    dict.fromkeys(_short_receiver(call.receiver_name) for call in calls)
+                ),
+                "queries": sum(call.queries for call in calls),
+                "time": _ms(sum(call.duration_ns for call in calls)),
+                "bar_x": x,
+                "bar_w": width,
+            }
+        )
+        self.rendered.add(row_id)
+
+    def _call_row(
+        self, call: ReceiverCall, number: int, position: int, parent: str, depth: int, hidden: bool
+    ) -> Nested:
+        index = self.index
+        self.shown_calls += 1
+        call_id = f"c{number}_{position}"
+        nested = [s for s in call.sends if id(s) in index]
+        x, width = self._bar(call.start_ns, call.duration_ns)
+        call_key = id(call)
+        error = call.error
+        slow = call_key in self.slow_calls
+        queries = call.queries
+        css = _row_class("spCall", parent, hidden)
+        if call_key in self.problem_calls:
+            css += " spFlagged"
+        if slow or error is not None:
+            css += " djDebugRowWarning"
+        self.rows.append(
+            {
+                "type": "call",
+                "id": call_id,
+                "css": css,
+                # The sends a receiver made start folded under its call.
+                "toggle": "+" if nested else "",
+                "indent": _INDENTS[min(2 * depth + 1, MAX_INDENT)],
+                "receiver": call.receiver_name,
+                "location": call.location,
+                "is_async": call.is_async,
+                "time": _ms(call.duration_ns),
+                "bar_x": x,
+                "bar_w": width,
+                "is_slow": slow,
+                "error": error or "",
+                "swallowed": call.swallowed if error is not None else False,
+                "queries": queries,
+                "query_time": _ms(call.query_ns) if queries else "",
+                "on_commit": call.on_commit,
+                "callbacks": _callbacks(call),
+                "returned": call.returned,
+                "nested": len(nested),
+            }
+        )
+        self.rendered.add(call_id)
+        if nested:
+            yield self._emit(nested, call_id, depth + 1, True)
 
     def _run_rows(self, sends: list[Send], parent: str, depth: int, hidden: bool) -> None:
         first = sends[0]

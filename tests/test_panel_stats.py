@@ -584,3 +584,148 @@ def test_sends_without_receivers_are_hidden_until_asked_for(connect: Any) -> Non
     html = render(data)
     assert 'class="spShowQuiet"' in html
     assert "Show the 3 sends that reached no receiver" in html
+
+
+# -- a send's line, library receivers folded by package, on_commit outcomes, Why not run? ---------
+
+
+def on_author_saved(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def on_book_saved(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def test_a_sends_line_holds_short_arguments_and_unfolds_the_rest(connect: Any) -> None:
+    connect(post_save, on_author_saved, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="A" * 100)
+    data = panel_stats(recording)
+    [send] = [row for row in rows(data, "send") if row["signal"] == "post_save"]
+    assert len(send["args_short"]) == stats.SHORT_ARGUMENTS
+    assert send["args_short"].endswith("…")
+    assert send["kwargs"].startswith(send["args_short"][:-1])
+    html = render(data)
+    assert '<details class="spMore"><summary><span class="spArgs">' in html
+    assert send["callsite"] in html
+
+
+@pytest.fixture
+def library(tmp_path: Any) -> Iterator[Any]:
+    """A library installed in site-packages with two receivers."""
+    root = tmp_path / "site-packages"
+    (root / "fakelib").mkdir(parents=True)
+    (root / "fakelib" / "__init__.py").write_text("")
+    (root / "fakelib" / "receivers.py").write_text(
+        "def index(sender, **kwargs):\n    pass\n\n\ndef audit(sender, **kwargs):\n    pass\n"
+    )
+    sys.path.insert(0, str(root))
+    import fakelib.receivers
+
+    yield fakelib.receivers
+    sys.path.remove(str(root))
+    for name in ("fakelib", "fakelib.receivers"):
+        sys.modules.pop(name, None)
+
+
+def test_a_librarys_calls_under_a_send_fold_into_one_row(connect: Any, library: Any) -> None:
+    connect(post_save, library.index, sender=Author)
+    connect(post_save, library.audit, sender=Author)
+    connect(post_save, on_author_saved, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ann")
+    data = panel_stats(recording)
+    [package] = rows(data, "package")
+    assert (package["package"], package["count"], package["names"]) == (
+        "fakelib",
+        2,
+        "index, audit",
+    )
+    calls = [row for row in rows(data, "call") if row["receiver"].startswith("fakelib.")]
+    # The library's calls are hidden under the package row; the project's call is not folded.
+    assert all(f"djToggleDetails_{package['id']}" in row["css"] for row in calls)
+    assert all("djUnselected" in row["css"] for row in calls)
+    [own] = [
+        row
+        for row in rows(data, "call")
+        if row["receiver"] == "tests.test_panel_stats.on_author_saved"
+    ]
+    assert "djToggleDetails_p" not in own["css"]
+    assert 'class="spPackageName">fakelib</span>' in render(data)
+
+
+def test_folding_library_receivers_can_be_turned_off(
+    connect: Any, library: Any, settings: Any
+) -> None:
+    settings.SIGNAL_PANEL = {"FOLD_LIBRARY_RECEIVERS": False, "SLOW_RECEIVER_MS": 10_000}
+    connect(post_save, library.index, sender=Author)
+    connect(post_save, library.audit, sender=Author)
+    with record_signals() as recording:
+        Author.objects.create(name="Ann")
+    data = panel_stats(recording)
+    assert rows(data, "package") == []
+    assert len([r for r in rows(data, "call") if r["receiver"].startswith("fakelib.")]) == 2
+
+
+def test_a_library_call_a_problem_is_about_is_not_folded(connect: Any, library: Any) -> None:
+    connect(post_save, library.index, sender=Author)
+    connect(post_save, library.audit, sender=Author)
+    connect(post_save, library.audit, sender=Author, dispatch_uid="again")  # a duplicate
+    with record_signals() as recording:
+        Author.objects.create(name="Ann")
+    data = panel_stats(recording)
+    assert rows(data, "package") == []
+    assert any(p["kind"] == "duplicate_receiver" for p in data["problems"])
+
+
+def test_what_became_of_on_commit_callbacks_is_shown_under_the_call(connect: Any) -> None:
+    from django.db import transaction
+
+    def queue(sender: Any, **kwargs: Any) -> None:
+        transaction.on_commit(on_author_saved)
+
+    connect(post_save, queue, sender=Author, weak=False)
+    with record_signals() as recording:
+        # Inside the test's transaction: queued, then discarded by the savepoint's rollback.
+        try:
+            with transaction.atomic():
+                Author.objects.create(name="Ann")
+                raise KeyError("undo")
+        except KeyError:
+            pass
+    data = panel_stats(recording)
+    [call] = [row for row in rows(data, "call") if row["callbacks"]]
+    assert call["callbacks"] == [
+        {
+            "name": "on_author_saved",
+            "full_name": "tests.test_panel_stats.on_author_saved",
+            "outcome": "discarded",
+            "immediate": False,
+            "time": "",
+            "error": "",
+            "lost": True,
+        }
+    ]
+    assert "on_commit on_author_saved: discarded by a rollback" in render(data)
+
+
+def test_why_not_run_lists_the_likely_misses_and_hides_the_others(connect: Any) -> None:
+    from tests.testapp.models import FeaturedBook
+
+    connect(post_save, on_author_saved, sender=Book)  # not run for the proxy: likely
+    connect(post_save, on_book_saved, sender=FeaturedBook)  # not run for Book: maybe
+    with record_signals() as recording:
+        FeaturedBook.objects.create(title="Dune")
+        Book.objects.create(title="Plain")
+    data = panel_stats(recording)
+    assert [
+        (m["receiver"], m["likely"]) for m in data["missed"] if m["reason"] != "never_connected"
+    ] == [
+        ("tests.test_panel_stats.on_author_saved", True),
+        ("tests.test_panel_stats.on_book_saved", False),
+    ]
+    assert data["missed_likely"] == 1
+    html = render(data)
+    assert 'class="spMiss spReason-related_sender djDebugRowWarning"' in html
+    assert 'class="spMiss spReason-related_sender spMaybe"' in html

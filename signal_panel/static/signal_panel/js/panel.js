@@ -167,9 +167,17 @@ class Timeline {
                 continue;
             }
             const id = this.idOf(row);
-            const calls = (this.children.get(id) || []).filter(
-                (child) => child.classList.contains("spCall")
-            );
+            // Its receiver calls, with those folded under a library's row (spPackage).
+            const calls = [];
+            for (const child of this.children.get(id) || []) {
+                if (!child.classList.contains("spCall")) {
+                    continue;
+                }
+                calls.push(child);
+                if (child.classList.contains("spPackage")) {
+                    calls.push(...(this.children.get(this.idOf(child)) || []));
+                }
+            }
             const own = this.text(row).includes(needle);
             const hits = calls.filter((call) => this.text(call).includes(needle));
             if (!own && hits.length === 0) {
@@ -179,6 +187,10 @@ class Timeline {
             shown.add(row);
             for (const call of own ? calls : hits) {
                 shown.add(call);
+                const parent = this.byId.get(this.parentOf.get(this.idOf(call)));
+                if (parent?.classList.contains("spPackage")) {
+                    shown.add(parent);
+                }
             }
             for (let at = this.parentOf.get(id); at; at = this.parentOf.get(at)) {
                 shown.add(this.byId.get(at));
