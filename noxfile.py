@@ -197,5 +197,5 @@ def screenshots(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmarks (the tables of docs/benchmarks.md)."""
     install_stack(session, MAIN_DJANGO)
-    for script in ("benchmarks/run.py", "benchmarks/real_page.py"):
+    for script in ("benchmarks/run.py", "benchmarks/floor.py", "benchmarks/real_page.py"):
         session.run("python", script, *session.posargs)

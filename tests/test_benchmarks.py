@@ -37,6 +37,10 @@ PANEL_RENDER_ROWS = [
 ]
 
 
+FLOOR_ROWS = [
+    "one send, 0 receivers: floor",
+    "one send, 1 receiver (as in IGNORE_SIGNALS): floor",
+]
 REAL_PAGE_ROWS = ["real page, toolbar + panel vs toolbar", "real page, the panel's stored stats"]
 
 
@@ -66,6 +70,7 @@ def table_rows(output: str) -> list[str]:
         ("panel_render.py", PANEL_RENDER_ROWS),
         ("run.py", OVERHEAD_ROWS + PANEL_RENDER_ROWS),
         ("real_page.py", REAL_PAGE_ROWS),
+        ("floor.py", FLOOR_ROWS),
     ],
 )
 def test_script_prints_every_row(script: str, expected: list[str]) -> None:
