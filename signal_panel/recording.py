@@ -22,12 +22,11 @@ from signal_panel import naming, tracking
 from signal_panel.conf import Config, get_config
 from signal_panel.tracking.rows import (
     C_ASYNC,
-    C_DURATION,
+    C_END,
     C_ERROR,
     C_INFO,
     C_SEND,
     C_START,
-    C_SWALLOWED,
     C_WORK,
     DISCARDED,
     LOST,
@@ -36,8 +35,7 @@ from signal_panel.tracking.rows import (
     REFUSED,
     S_ARGS,
     S_CODE,
-    S_DEPTH,
-    S_DURATION,
+    S_END,
     S_IN_ATOMIC,
     S_KIND,
     S_LASTI,
@@ -143,19 +141,21 @@ class ReceiverCall:
     @property
     def duration_ns(self) -> int:
         """Wall-clock nanoseconds the call took (async receivers: including time suspended)."""
-        duration: int = self._row[C_DURATION]
-        return duration
+        row = self._row
+        end: int = row[C_END]
+        return end - row[C_START] if end else 0  # 0 while it runs
 
     @property
     def error(self) -> str | None:
         """``"ExcType: message"`` if the receiver raised, else None."""
-        error: str | None = self._row[C_ERROR]
-        return error
+        error: tuple[str, bool] | None = self._row[C_ERROR]
+        return None if error is None else error[0]
 
     @property
     def swallowed(self) -> bool:
         """True when ``send_robust``/``asend_robust`` caught the receiver's error."""
-        return bool(self._row[C_SWALLOWED])
+        error: tuple[str, bool] | None = self._row[C_ERROR]
+        return error is not None and error[1]
 
     @property
     def connected_at(self) -> str | None:
@@ -183,8 +183,7 @@ class ReceiverCall:
     @property
     def depth(self) -> int:
         """Depth of the send this call belongs to."""
-        depth: int = self._row[C_SEND][S_DEPTH]
-        return depth
+        return self._recording._depth(self._row[C_SEND])
 
     @property
     def _work(self) -> CallWork | None:
@@ -336,8 +335,9 @@ class Send:
     @property
     def duration_ns(self) -> int:
         """How long the send took, receivers included."""
-        duration: int = self._row[S_DURATION]
-        return duration
+        row = self._row
+        end: int = row[S_END]
+        return end - row[S_START] if end else 0  # 0 while it runs
 
     @property
     def in_atomic(self) -> bool | None:
@@ -367,8 +367,7 @@ class Send:
     @property
     def depth(self) -> int:
         """0 for a send not made inside a receiver, else one more than its parent's send."""
-        depth: int = self._row[S_DEPTH]
-        return depth
+        return self._recording._depth(self._row)
 
     @property
     def calls(self) -> list[ReceiverCall]:
@@ -498,6 +497,7 @@ class Recording(Tape):
         "_call_views",
         "_calls_by_send",
         "_calls_done",
+        "_depths",
         "_problems",
         "_send_views",
         "_sends_by_call",
@@ -516,6 +516,8 @@ class Recording(Tape):
         self._view_of: dict[int, Any] = {}
         self._calls_by_send: dict[int, list[ReceiverCall]] = {}
         self._sends_by_call: dict[int, list[Send]] = {}
+        # id(send row) -> its depth, worked out when first read (see _depth)
+        self._depths: dict[int, int] = {}
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -538,6 +540,30 @@ class Recording(Tape):
             if parent is not None:
                 self._sends_by_call.setdefault(id(parent), []).append(send)
         self._sends_done, self._calls_done = len(send_rows), len(call_rows)
+
+    def _depth(self, send_row: list[Any]) -> int:
+        """0 for a send not made inside a receiver, else one more than its parent's send: found
+        by walking up to the nearest send whose depth is known (rows keep their parent, not
+        their depth: a row is a field shorter)."""
+        depths = self._depths
+        known = depths.get(id(send_row))
+        if known is not None:
+            return known
+        path: list[list[Any]] = []
+        row: list[Any] | None = send_row
+        depth = -1
+        while row is not None:
+            known = depths.get(id(row))
+            if known is not None:
+                depth = known
+                break
+            path.append(row)
+            parent = row[S_PARENT]
+            row = None if parent is None else parent[C_SEND]
+        for each in reversed(path):
+            depth += 1
+            depths[id(each)] = depth
+        return depth
 
     def _send_view(self, row: list[Any]) -> Send:
         self._index()
@@ -604,7 +630,7 @@ class Recording(Tape):
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(call.duration_ns for call in self.calls if call.depth == 0)
+        return sum(call.duration_ns for call in self.calls if call._row[C_SEND][S_PARENT] is None)
 
     @property
     def problems(self) -> list[Problem]:

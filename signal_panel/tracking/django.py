@@ -35,11 +35,11 @@ from django.dispatch import Signal, dispatcher
 from signal_panel import naming, registry
 from signal_panel.tracking import rows
 from signal_panel.tracking.rows import (
-    C_DURATION,
+    C_END,
     C_INFO,
     C_SEND,
     C_START,
-    S_DURATION,
+    S_END,
     S_QUIET,
     S_START,
     State,
@@ -287,7 +287,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                         reset_state(token)
                     if row is not None:
                         start_at = perf_ns() - origin
-                        row[C_DURATION] = start_at - row[C_START]
+                        row[C_END] = start_at
                         rows.note_error(row, err, swallowed)
                     elif started is not None:
                         end_call(current, started[1], err, swallowed)
@@ -302,7 +302,7 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                     reset_state(token)
                 if row is not None:
                     start_at = perf_ns() - origin
-                    row[C_DURATION] = start_at - row[C_START]
+                    row[C_END] = start_at
                     if response is not None:
                         note_return(row, response)
                 elif started is not None:
@@ -318,7 +318,9 @@ def _make_send(robust: bool) -> Callable[..., Any]:
                 )
         finally:
             if tape is not None:
-                send_row[S_DURATION] = perf_ns() - origin - send_row[S_START]
+                # The send ended when its last receiver did (the int that call's row holds),
+                # unless async receivers ran after them.
+                send_row[S_END] = perf_ns() - origin if async_receivers else start_at
                 if len(call_rows) == stored_before and not async_receivers:
                     # Every receiver was the toolbar's own (or ignored): quiet for the project.
                     send_row[S_QUIET] = 1

@@ -65,11 +65,11 @@ _weak_type = naming._weak
     S_CODE,  # call site: code object, or None
     S_LASTI,  # call site: instruction offset
     S_START,  # ns from the recording's start
-    S_DURATION,  # ns
+    S_END,  # ns from the recording's start when it ended (0 until then): with one recording,
+    # the int its last receiver call's C_END holds
     S_IN_ATOMIC,  # whether the ``using`` database was in atomic(), or None
     S_QUIET,  # 0, or the number of alike sends with no receiver this row stands for
-    S_DEPTH,  # 0 at the top, else the parent's send's depth + 1
-) = range(12)
+) = range(11)
 
 # A receiver call's row.
 (
@@ -77,11 +77,11 @@ _weak_type = naming._weak
     C_INFO,  # naming.ReceiverInfo
     C_ASYNC,  # an async receiver
     C_START,  # ns from the recording's start
-    C_DURATION,  # ns (async: including the time suspended)
-    C_ERROR,  # "ExcType: message" if it raised, else None
-    C_SWALLOWED,  # send_robust/asend_robust caught the error
+    C_END,  # ns from the recording's start when it ended (0 while it runs): the int the next
+    # call's C_START shares (async: including the time suspended)
+    C_ERROR,  # ("ExcType: message", whether send_robust/asend_robust caught it), or None
     C_WORK,  # CallWork, made on first use, or None
-) = range(8)
+) = range(7)
 
 #: ``((tape, current call row or None), ...)`` for every recording active in this context.
 state: ContextVar[tuple[tuple[Tape, list[Any] | None], ...]] = ContextVar(
@@ -342,7 +342,6 @@ def _send_row(
         0,
         in_atomic,
         quiet,
-        0 if parent is None else parent[C_SEND][S_DEPTH] + 1,
     ]
     tape.send_rows.append(row)
     return row
@@ -354,7 +353,7 @@ def close_send_in(current: State, rows: list[Any]) -> None:
     now = _perf_ns()
     for (tape, _parent), row in zip(current, rows, strict=False):
         if row:
-            row[S_DURATION] = now - tape.started_ns - row[S_START]
+            row[S_END] = now - tape.started_ns
 
 
 def quiet_text(named: dict[str, Any]) -> tuple[str, ...]:
@@ -411,7 +410,7 @@ def quiet_send(
 
 
 #: A call's row before its fields are set: :func:`new_call_row` copies it.
-_CALL_ROW: list[Any] = [None, None, False, 0, 0, None, False, None]
+_CALL_ROW: list[Any] = [None, None, False, 0, 0, None, None]
 #: A new call row, to be filled in by index (the recorded send methods write the rows of the
 #: one recording of a context themselves, without a call per receiver).
 new_call_row = _CALL_ROW.copy
@@ -427,8 +426,7 @@ def _ignores_receiver(tape: Tape, name: str) -> bool:
 
 def note_error(row: list[Any], error: BaseException, swallowed: bool) -> None:
     """Note on a call's row that the receiver raised ``error``."""
-    row[C_ERROR] = _error_text(error)
-    row[C_SWALLOWED] = swallowed
+    row[C_ERROR] = (_error_text(error), swallowed)
 
 
 def begin_call(
@@ -458,7 +456,7 @@ def begin_call(
                         tape.dropped_calls += 1
                     else:
                         tape.call_room -= 1
-                        row = [send, info, is_async, now - tape.started_ns, 0, None, False, None]
+                        row = [send, info, is_async, now - tape.started_ns, 0, None, None]
                         tape.call_rows.append(row)
                         stored = True
             calls.append(row)
@@ -477,7 +475,7 @@ def end_call(
     now = _perf_ns()
     for (tape, _parent), row in zip(current, calls, strict=False):
         if row is not None:
-            row[C_DURATION] = now - tape.started_ns - row[C_START]
+            row[C_END] = now - tape.started_ns
             if error is not None:
                 note_error(row, error, swallowed)
 
