@@ -147,6 +147,15 @@ SCENARIOS = [
         "The vanishing_receiver problem with where it was connected: with DEBUG=False the "
         "receiver is garbage-collected and the search index silently stops updating.",
     ),
+    Scenario(
+        "proxy",
+        "Receiver that never runs for a proxy",
+        "pitfall",
+        "Uploads the blog's cover photo as a CoverPhoto, a proxy of Photo. make_thumbnail is "
+        "connected for Photo; a proxy sends post_save as itself, so only pin_cover_photo runs.",
+        "The receiver_not_run problem naming make_thumbnail and the class it is connected for, "
+        "its row under Why not run?, and a cover photo with no thumbnail.",
+    ),
 ]
 
 _BY_SLUG = {scenario.slug: scenario for scenario in SCENARIOS}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from demo_site.pitfalls.models import Notification, Subscriber
+from django.core.cache import cache
+
+from demo_site.pitfalls.models import Notification, Photo, Subscriber
 from demo_site.pitfalls.receivers import MAX_DEPTH
 from demo_site.pitfalls.views import MAX_PER_REQUEST_RECEIVERS
+from signal_panel.missed import misses
 from tests.demo.visits import Visit, names
 
 Visitor = Callable[[str], Visit]
@@ -170,3 +173,54 @@ def test_vanishing_receiver_still_runs_here(visit: Visitor) -> None:
 
     assert page.calls("index_page")
     assert b"index_page ran" in page.response.content
+
+
+# -- Receiver that never runs for a proxy --------------------------------------------------------
+
+
+def test_proxy_receiver_not_run_is_reported_with_the_class_it_is_connected_for(
+    visit: Visitor,
+) -> None:
+    page = visit("/proxy-receiver/")
+
+    (problem,) = page.problems("receiver_not_run")
+    assert problem.details == {
+        "receiver": "demo_site.pitfalls.receivers.make_thumbnail",
+        "signal": "django.db.models.signals.post_save",
+        "sender": "pitfalls.CoverPhoto",
+        "reason": "related_sender",
+        "connected_for": "pitfalls.Photo",
+        "relation": "the concrete model of the proxy pitfalls.CoverPhoto (a proxy sends as itself)",
+        "connected_at": problem.locations[0],
+        "receivers": ["demo_site.pitfalls.receivers.make_thumbnail"],
+    }
+    assert problem.locations[0].startswith("demo_site/pitfalls/receivers.py:")
+
+
+def test_proxy_runs_only_the_receiver_connected_for_the_proxy(visit: Visitor) -> None:
+    page = visit("/proxy-receiver/")
+
+    (send,) = page.sends("post_save", sender="pitfalls.CoverPhoto")
+    assert names(send.calls) == ["pin_cover_photo"]
+    assert page.calls("make_thumbnail") == []
+
+
+def test_proxy_cover_photo_has_no_thumbnail(visit: Visitor) -> None:
+    cache.clear()  # A photo of an earlier test may have had the same pk.
+    page = visit("/proxy-receiver/")
+
+    cover = Photo.objects.get()
+    assert cache.get(f"thumbnail:{cover.pk}") is None
+    assert b"It has no thumbnail" in page.response.content
+
+
+def test_proxy_receiver_is_only_an_explanation_where_a_photo_is_saved(visit: Visitor) -> None:
+    page = visit("/slow-receiver/")
+
+    (miss,) = [m for m in misses(page.recording) if m.receiver.endswith(".pin_cover_photo")]
+    assert (miss.sender, miss.connected_for, miss.likely) == (
+        "pitfalls.Photo",
+        "pitfalls.CoverPhoto",
+        False,
+    )
+    assert page.problems("receiver_not_run") == []

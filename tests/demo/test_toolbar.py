@@ -62,6 +62,7 @@ EXPECTED = {
     "bulk": "bulk_create() of 40 shop.Order rows",
     "n_plus_one": "build_invoice_naive",
     "vanishing": "index_page",
+    "proxy": "make_thumbnail did not run",
 }
 
 
