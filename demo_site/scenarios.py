@@ -156,6 +156,15 @@ SCENARIOS = [
         "The receiver_not_run problem naming make_thumbnail and the class it is connected for, "
         "its row under Why not run?, and a cover photo with no thumbnail.",
     ),
+    Scenario(
+        "rolled_back",
+        "on_commit work rolled back",
+        "pitfall",
+        "Pays for an order inside transaction.atomic(): saves it as paid and sends "
+        "payment_captured, then the bank declines the card; the view catches the error.",
+        "The discarded_on_commit problem and the receipt's callback discarded by a rollback "
+        "under email_receipt_on_commit, while sync_order_to_crm had told the CRM it was paid.",
+    ),
 ]
 
 _BY_SLUG = {scenario.slug: scenario for scenario in SCENARIOS}

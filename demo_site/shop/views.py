@@ -165,3 +165,50 @@ def n_plus_one(request: HttpRequest) -> HttpResponse:
             for receiver, lines in responses
         ],
     )
+
+
+class PaymentDeclined(Exception):
+    pass
+
+
+def settle_payment(order: Order) -> None:
+    """Stands in for the bank's fraud check after the capture: it declines this card."""
+    raise PaymentDeclined(f"the bank's fraud check refused the card for {order.number}")
+
+
+def rolled_back(request: HttpRequest) -> HttpResponse:
+    order = data.sample_order("DECLINED-DEMO", 2)
+    cache.delete(f"crm-order:{order.pk}")  # What the CRM was told on the previous visit.
+    declined = ""
+    try:
+        with transaction.atomic():
+            order.status = "paid"
+            order.save(update_fields=["status"])
+            payment_captured.send(
+                sender=Order, order=order, amount=order.total, using=order._state.db
+            )
+            settle_payment(order)
+    except PaymentDeclined as error:
+        declined = str(error)
+    order.refresh_from_db()
+    audited = AuditEntry.objects.filter(
+        model="shop.Order", object_id=order.pk, action="payment captured"
+    ).exists()
+    crm = cache.get(f"crm-order:{order.pk}")
+    return render_scenario(
+        request,
+        "rolled_back",
+        [
+            f"Payment declined: {declined}. The view caught the error and shows this page.",
+            f"{order.number} is “{order.status}” again: the rollback undid its save as paid"
+            + (
+                ", but not record_payment's audit entry."
+                if audited
+                else ", and record_payment's audit entry with it."
+            ),
+            "No receipt was e-mailed: email_receipt_on_commit queued it with on_commit(), and "
+            "the rollback discarded it, as it should.",
+            f"The CRM still has {order.number} as “{crm}”: sync_order_to_crm told it directly "
+            "from post_save, and a rollback does not undo that.",
+        ],
+    )

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from django.core import mail
 from django.core.cache import cache
 
 from demo_site.pitfalls.models import Notification, Photo, Subscriber
 from demo_site.pitfalls.receivers import MAX_DEPTH
 from demo_site.pitfalls.views import MAX_PER_REQUEST_RECEIVERS
+from demo_site.shop.models import AuditEntry, Order
 from signal_panel.missed import misses
 from tests.demo.visits import Visit, names
 
@@ -224,3 +227,48 @@ def test_proxy_receiver_is_only_an_explanation_where_a_photo_is_saved(visit: Vis
         False,
     )
     assert page.problems("receiver_not_run") == []
+
+
+# -- on_commit work rolled back ------------------------------------------------------------------
+
+
+def test_rolled_back_on_commit_work_is_reported(visit: Visitor) -> None:
+    page = visit("/rolled-back/")
+
+    (problem,) = page.problems("discarded_on_commit")
+    assert problem.details == {
+        "callback": "functools.partial(demo_site.shop.receivers._send_receipt)",
+        "outcome": "discarded",
+        "receiver": "demo_site.shop.receivers.email_receipt_on_commit",
+        "count": 1,
+    }
+    assert names(problem.calls) == ["email_receipt_on_commit"]
+
+
+def test_rolled_back_receipt_callback_is_discarded_under_its_receiver(visit: Visitor) -> None:
+    page = visit("/rolled-back/")
+
+    (call,) = page.calls("email_receipt_on_commit")
+    assert call.send.in_atomic
+    assert [(c.name, c.outcome) for c in call.commit_callbacks] == [
+        ("functools.partial(demo_site.shop.receivers._send_receipt)", "discarded")
+    ]
+
+
+# Transactional: the view's atomic() is the real transaction, as when the demo serves it.
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_page_says_declined_and_sends_no_receipt(visit: Visitor) -> None:
+    page = visit("/rolled-back/")
+
+    assert b"Payment declined" in page.response.content
+    assert mail.outbox == []
+    order = Order.objects.get(number="DECLINED-DEMO")
+    assert order.status == "new"
+    assert not AuditEntry.objects.filter(object_id=order.pk, action="payment captured").exists()
+
+
+def test_rolled_back_leaves_the_crm_told_it_was_paid(visit: Visitor) -> None:
+    visit("/rolled-back/")
+
+    order = Order.objects.get(number="DECLINED-DEMO")
+    assert cache.get(f"crm-order:{order.pk}") == "paid"

@@ -63,6 +63,7 @@ EXPECTED = {
     "n_plus_one": "build_invoice_naive",
     "vanishing": "index_page",
     "proxy": "make_thumbnail did not run",
+    "rolled_back": "discarded by a rollback",
 }
 
 
