@@ -165,6 +165,15 @@ SCENARIOS = [
         "The discarded_on_commit problem and the receipt's callback discarded by a rollback "
         "under email_receipt_on_commit, while sync_order_to_crm had told the CRM it was paid.",
     ),
+    Scenario(
+        "ignored_return",
+        "Returning False from pre_save",
+        "pitfall",
+        "Saves a review with no text. Its pre_save receiver refuse_empty_review returns False "
+        "to cancel the save, which Django ignores.",
+        "The ignored_return problem naming refuse_empty_review and what it returned, and the "
+        "empty review saved anyway.",
+    ),
 ]
 
 _BY_SLUG = {scenario.slug: scenario for scenario in SCENARIOS}

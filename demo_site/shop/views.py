@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from demo_site.shop import data
-from demo_site.shop.models import AuditEntry, Order, OrderLine, Product, Restock, Tag
+from demo_site.shop.models import AuditEntry, Order, OrderLine, Product, Restock, Review, Tag
 from demo_site.shop.receivers import cache_key
 from demo_site.shop.signals import invoice_requested, order_placed, order_shipped, payment_captured
 from demo_site.views import render_scenario
@@ -210,5 +210,20 @@ def rolled_back(request: HttpRequest) -> HttpResponse:
             "the rollback discarded it, as it should.",
             f"The CRM still has {order.number} as “{crm}”: sync_order_to_crm told it directly "
             "from post_save, and a rollback does not undo that.",
+        ],
+    )
+
+
+def ignored_return(request: HttpRequest) -> HttpResponse:
+    kettle = data.catalog()["Kettle"]
+    review = Review.objects.create(product=kettle, rating=1, text="")
+    empty = Review.objects.filter(text="").count()
+    return render_scenario(
+        request,
+        "ignored_return",
+        [
+            f"Saved review #{review.pk} of the {kettle.name}, {review.rating} star, with no text: "
+            "refuse_empty_review returned False to cancel the save, and Django saved it anyway.",
+            f"Empty reviews in the database: {empty} (one more per visit).",
         ],
     )

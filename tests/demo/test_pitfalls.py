@@ -7,11 +7,13 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.urls import reverse
 
 from demo_site.pitfalls.models import Notification, Photo, Subscriber
 from demo_site.pitfalls.receivers import MAX_DEPTH
 from demo_site.pitfalls.views import MAX_PER_REQUEST_RECEIVERS
-from demo_site.shop.models import AuditEntry, Order
+from demo_site.scenarios import SCENARIOS, Scenario
+from demo_site.shop.models import AuditEntry, Order, Review
 from signal_panel.missed import misses
 from tests.demo.visits import Visit, names
 
@@ -272,3 +274,41 @@ def test_rolled_back_leaves_the_crm_told_it_was_paid(visit: Visitor) -> None:
 
     order = Order.objects.get(number="DECLINED-DEMO")
     assert cache.get(f"crm-order:{order.pk}") == "paid"
+
+
+# -- Returning False from pre_save ---------------------------------------------------------------
+
+
+def test_ignored_return_is_reported(visit: Visitor) -> None:
+    page = visit("/ignored-return/")
+
+    (problem,) = page.problems("ignored_return")
+    assert problem.details == {"signal": "pre_save", "returned": "False", "sender": "shop.Review"}
+    assert names(problem.calls) == ["refuse_empty_review"]
+    assert problem.locations[0].startswith("demo_site/shop/receivers.py:")
+
+
+def test_ignored_return_review_is_saved_anyway(visit: Visitor) -> None:
+    page = visit("/ignored-return/")
+
+    assert Review.objects.filter(text="").count() == 1
+    assert b"saved it anyway" in page.response.content
+
+
+# -- Each of these problems on its own page only -------------------------------------------------
+
+OWN_PAGE = {
+    "receiver_not_run": "proxy",
+    "discarded_on_commit": "rolled_back",
+    "ignored_return": "ignored_return",
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.slug for s in SCENARIOS])
+def test_problem_of_a_new_pitfall_shows_on_its_own_page_only(
+    visit: Visitor, scenario: Scenario
+) -> None:
+    page = visit(reverse(scenario.slug))
+
+    kinds = {p.kind for p in page.recording.problems} & OWN_PAGE.keys()
+    assert kinds == {kind for kind, slug in OWN_PAGE.items() if slug == scenario.slug}

@@ -64,6 +64,7 @@ EXPECTED = {
     "vanishing": "index_page",
     "proxy": "make_thumbnail did not run",
     "rolled_back": "discarded by a rollback",
+    "ignored_return": "refuse_empty_review returned False",
 }
 
 
