@@ -147,6 +147,33 @@ SCENARIOS = [
         "The vanishing_receiver problem with where it was connected: with DEBUG=False the "
         "receiver is garbage-collected and the search index silently stops updating.",
     ),
+    Scenario(
+        "proxy",
+        "Receiver that never runs for a proxy",
+        "pitfall",
+        "Uploads the blog's cover photo as a CoverPhoto, a proxy of Photo. make_thumbnail is "
+        "connected for Photo; a proxy sends post_save as itself, so only pin_cover_photo runs.",
+        "The receiver_not_run problem naming make_thumbnail and the class it is connected for, "
+        "its row under Why not run?, and a cover photo with no thumbnail.",
+    ),
+    Scenario(
+        "rolled_back",
+        "on_commit work rolled back",
+        "pitfall",
+        "Pays for an order inside transaction.atomic(): saves it as paid and sends "
+        "payment_captured, then the bank declines the card; the view catches the error.",
+        "The discarded_on_commit problem and the receipt's callback discarded by a rollback "
+        "under email_receipt_on_commit, while sync_order_to_crm had told the CRM it was paid.",
+    ),
+    Scenario(
+        "ignored_return",
+        "Returning False from pre_save",
+        "pitfall",
+        "Saves a review with no text. Its pre_save receiver refuse_empty_review returns False "
+        "to cancel the save, which Django ignores.",
+        "The ignored_return problem naming refuse_empty_review and what it returned, and the "
+        "empty review saved anyway.",
+    ),
 ]
 
 _BY_SLUG = {scenario.slug: scenario for scenario in SCENARIOS}

@@ -25,6 +25,9 @@ urlpatterns = [
     path("bulk/", shop.bulk, name="bulk"),
     path("n-plus-one/", shop.n_plus_one, name="n_plus_one"),
     path("vanishing-receiver/", pitfalls.vanishing, name="vanishing"),
+    path("proxy-receiver/", pitfalls.proxy, name="proxy"),
+    path("rolled-back/", shop.rolled_back, name="rolled_back"),
+    path("ignored-return/", shop.ignored_return, name="ignored_return"),
     path("admin/", admin.site.urls),
     # Not debug_toolbar_urls(), which returns nothing when DEBUG is False as this module is
     # imported: the tests turn DEBUG on per test. The toolbar's views answer only when the toolbar

@@ -1,4 +1,5 @@
-"""Receivers that go wrong: recursion, a slow one, one that raises, one that will vanish.
+"""Receivers that go wrong: recursion, a slow one, one that raises, one that will vanish, one
+that never runs for a proxy.
 
 Imported once, by ``PitfallsConfig.ready()``.
 """
@@ -13,7 +14,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from demo_site.pitfalls.models import Article, Notification, Page, Photo
+from demo_site.pitfalls.models import Article, CoverPhoto, Notification, Page, Photo
 from demo_site.pitfalls.signals import refund_issued
 from demo_site.shop.models import Order
 
@@ -53,6 +54,19 @@ def make_thumbnail(sender: type[Photo], instance: Photo, created: bool, **kwargs
     # request waits for it. A task queue is the usual fix.
     time.sleep(THUMBNAIL_SECONDS)
     cache.set(f"thumbnail:{instance.pk}", f"{instance.title} 200x200", 600)
+
+
+# -- Receiver that never runs for a proxy --------------------------------------------------------
+# make_thumbnail above is connected for Photo. Saving a CoverPhoto sends post_save with
+# sender=CoverPhoto (a proxy sends as itself), and Django runs a receiver only for the exact class
+# it was connected for: cover photos get no thumbnail. Fix: connect make_thumbnail for CoverPhoto
+# too (a second @receiver line), or for no sender with an isinstance(instance, Photo) check.
+
+
+@receiver(post_save, sender=CoverPhoto)
+def pin_cover_photo(sender: type[CoverPhoto], instance: CoverPhoto, **kwargs: Any) -> None:
+    # Connected for the proxy: it runs for cover photos, and not when a plain Photo is saved.
+    cache.set("cover-photo", instance.pk, 600)
 
 
 # -- Swallowed error -----------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from demo_site.pitfalls.models import Article, Notification, Page, Photo, Subscriber
+from demo_site.pitfalls.models import Article, CoverPhoto, Notification, Page, Photo, Subscriber
 from demo_site.pitfalls.receivers import MAX_DEPTH, SEARCH_INDEX
 from demo_site.pitfalls.signals import refund_issued
 from demo_site.shop import data
@@ -122,3 +123,28 @@ def vanishing(request: HttpRequest) -> HttpResponse:
     else:
         why = "index_page did not run: it was garbage-collected at start-up (DEBUG=False)."
     return render_scenario(request, "vanishing", [f"Saved “{page.title}”.", why])
+
+
+# -- Receiver that never runs for a proxy --------------------------------------------------------
+
+
+def proxy(request: HttpRequest) -> HttpResponse:
+    cover = CoverPhoto.objects.create(title=f"Cover {secrets.token_hex(2)}")
+    pinned = "pinned it as the cover" if cache.get("cover-photo") == cover.pk else "did not run"
+    # The thumbnail is looked for by title too: the key may hold a deleted photo's that had this pk.
+    if str(cache.get(f"thumbnail:{cover.pk}", "")).startswith(cover.title):
+        thumbnail = "make_thumbnail made its thumbnail."
+    else:
+        thumbnail = (
+            "It has no thumbnail: make_thumbnail is connected for Photo, and saving a CoverPhoto "
+            "sends post_save for CoverPhoto only."
+        )
+    return render_scenario(
+        request,
+        "proxy",
+        [
+            f"Uploaded “{cover.title}” as a CoverPhoto: pin_cover_photo, connected for "
+            f"CoverPhoto, {pinned}.",
+            thumbnail,
+        ],
+    )

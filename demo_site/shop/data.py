@@ -67,6 +67,7 @@ def load() -> None:
     for number, lines in [
         ("SHIP-DEMO", 2),
         ("PAY-DEMO", 3),
+        ("DECLINED-DEMO", 2),
         ("REFUND-DEMO", 1),
         ("INVOICE-DEMO", len(PRODUCTS)),
     ]:

@@ -82,3 +82,14 @@ class Restock(models.Model):
 
     def __str__(self) -> str:
         return f"restock of {self.quantity} x product #{self.product_id}"
+
+
+class Review(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    # Meant never to be empty: the pre_save receiver refuse_empty_review "refuses" empty ones.
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.rating}-star review of product #{self.product_id}"

@@ -19,7 +19,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.dispatch import receiver
 from django.utils import timezone
 
-from demo_site.shop.models import AuditEntry, Customer, Order, Product, Restock
+from demo_site.shop.models import AuditEntry, Customer, Order, Product, Restock, Review
 from demo_site.shop.signals import (
     invoice_requested,
     loyalty_points_awarded,
@@ -267,3 +267,16 @@ def build_invoice_naive(sender: type[Order], order: Order, **kwargs: Any) -> lis
 def build_invoice_prefetched(sender: type[Order], order: Order, **kwargs: Any) -> list[str]:
     lines = order.lines.select_related("product")
     return [f"{line.quantity} x {line.product.name}" for line in lines]
+
+
+# -- Returning False from pre_save: a "cancel" that Django ignores -------------------------------
+
+
+@receiver(pre_save, sender=Review)
+def refuse_empty_review(sender: type[Review], instance: Review, **kwargs: Any) -> bool | None:
+    # The bug: returning False does not cancel the save. Model.save() sends pre_save and ignores
+    # what its receivers return, so the empty review is saved anyway. Fix: raise an exception
+    # (ValidationError) here, or better, validate in the form or in Review.clean().
+    if not instance.text.strip():
+        return False
+    return None

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from demo_site.shop import data
-from demo_site.shop.models import AuditEntry, Order, OrderLine, Product, Restock, Tag
+from demo_site.shop.models import AuditEntry, Order, OrderLine, Product, Restock, Review, Tag
 from demo_site.shop.receivers import cache_key
 from demo_site.shop.signals import invoice_requested, order_placed, order_shipped, payment_captured
 from demo_site.views import render_scenario
@@ -163,5 +163,67 @@ def n_plus_one(request: HttpRequest) -> HttpResponse:
         [
             f"{receiver.__name__} built {len(lines)} invoice lines for {order.number}."
             for receiver, lines in responses
+        ],
+    )
+
+
+class PaymentDeclined(Exception):
+    pass
+
+
+def settle_payment(order: Order) -> None:
+    """Stands in for the bank's fraud check after the capture: it declines this card."""
+    raise PaymentDeclined(f"the bank's fraud check refused the card for {order.number}")
+
+
+def rolled_back(request: HttpRequest) -> HttpResponse:
+    order = data.sample_order("DECLINED-DEMO", 2)
+    cache.delete(f"crm-order:{order.pk}")  # What the CRM was told on the previous visit.
+    declined = ""
+    try:
+        with transaction.atomic():
+            order.status = "paid"
+            order.save(update_fields=["status"])
+            payment_captured.send(
+                sender=Order, order=order, amount=order.total, using=order._state.db
+            )
+            settle_payment(order)
+    except PaymentDeclined as error:
+        declined = str(error)
+    order.refresh_from_db()
+    audited = AuditEntry.objects.filter(
+        model="shop.Order", object_id=order.pk, action="payment captured"
+    ).exists()
+    crm = cache.get(f"crm-order:{order.pk}")
+    return render_scenario(
+        request,
+        "rolled_back",
+        [
+            f"Payment declined: {declined}. The view caught the error and shows this page.",
+            f"{order.number} is “{order.status}” again: the rollback undid its save as paid"
+            + (
+                ", but not record_payment's audit entry."
+                if audited
+                else ", and record_payment's audit entry with it."
+            ),
+            "No receipt was e-mailed: email_receipt_on_commit queued it with on_commit(), and "
+            "the rollback discarded it, as it should.",
+            f"The CRM still has {order.number} as “{crm}”: sync_order_to_crm told it directly "
+            "from post_save, and a rollback does not undo that.",
+        ],
+    )
+
+
+def ignored_return(request: HttpRequest) -> HttpResponse:
+    kettle = data.catalog()["Kettle"]
+    review = Review.objects.create(product=kettle, rating=1, text="")
+    empty = Review.objects.filter(text="").count()
+    return render_scenario(
+        request,
+        "ignored_return",
+        [
+            f"Saved review #{review.pk} of the {kettle.name}, {review.rating} star, with no text: "
+            "refuse_empty_review returned False to cancel the save, and Django saved it anyway.",
+            f"Empty reviews in the database: {empty} (one more per visit).",
         ],
     )

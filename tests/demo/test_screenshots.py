@@ -45,6 +45,16 @@ SHOTS = {
     "recursion": ([], "re-entered itself"),
     "bulk": ([], "bulk_create() of 40 shop.Order rows"),
     "n_plus_one": ([], "build_invoice_naive"),
+    "proxy": ([], "make_thumbnail did not run"),
+    "rolled_back": ([], "discarded by a rollback"),
+    "ignored_return": ([], "refuse_empty_review returned False"),
+}
+# Text typed into the timeline's filter box, so that the rows a picture is about (and, for a
+# receiver that did not run, its Why not run? row) show right under the problems.
+FILTERS = {
+    "proxy": "make_thumbnail",
+    "rolled_back": "email_receipt_on_commit",
+    "ignored_return": "refuse_empty_review",
 }
 
 
@@ -90,6 +100,33 @@ def test_signal_panel_on_the_scenario(page: Any, shots: Path, slug: str) -> None
         row = panel.locator("tr.spCall", has_text=receiver).first
         if row.locator(".djToggleSwitch").inner_text().strip() == "+":
             row.locator(".djToggleSwitch").click()
+    if slug in FILTERS:
+        panel.locator(".spFilter").fill(FILTERS[slug])
+        panel.locator(".spFilter").press("Enter")
+        missed = panel.locator("table.spMissed tr.spMiss", has_text=FILTERS[slug])
+        if missed.count():
+            missed.scroll_into_view_if_needed()
     assert expected in panel.inner_text()
 
     page.screenshot(path=str(shots / f"{slug}.png"))
+
+
+def test_filter_shows_why_a_receiver_did_not_run_only_while_it_names_it(page: Any) -> None:
+    # Saving a plain Photo: pin_cover_photo, connected for the proxy CoverPhoto, is not expected
+    # to run, so its row is only an explanation, hidden until the filter names it.
+    page.goto(page.base_url + reverse("slow"))
+    page.locator("#djDebugToolbar a.SignalPanel").click()
+    panel = page.locator("#SignalPanel")
+    panel.locator(".spTimeline").wait_for()
+    row = panel.locator("table.spMissed tr.spMaybe", has_text="pin_cover_photo")
+    assert row.is_hidden()
+
+    panel.locator(".spFilter").fill("pin_cover_photo")
+    row.wait_for(state="visible")
+    assert "a proxy of pitfalls.Photo" in row.inner_text()
+
+    panel.locator(".spFilter").fill("")
+    row.wait_for(state="hidden")
+    assert panel.locator("table.spMissed tr.spMaybe").evaluate_all(
+        "rows => rows.every(row => row.offsetParent === null)"
+    )

@@ -62,6 +62,9 @@ EXPECTED = {
     "bulk": "bulk_create() of 40 shop.Order rows",
     "n_plus_one": "build_invoice_naive",
     "vanishing": "index_page",
+    "proxy": "make_thumbnail did not run",
+    "rolled_back": "discarded by a rollback",
+    "ignored_return": "refuse_empty_review returned False",
 }
 
 
