@@ -284,9 +284,9 @@ def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
         times = "" if count == 1 else f" ({count} times)"
         if outcome == "discarded":
             what = (
-                "was discarded: the transaction it was queued in rolled back, undoing the "
-                "receiver's database writes while anything it did outside the database stayed "
-                "done"
+                "was discarded: the transaction it was queued in rolled back, so it never ran; "
+                "the receiver's database writes were undone with it, but not anything it did "
+                "outside the database"
             )
         else:
             what = "never ran: an earlier on_commit callback of the same commit raised"

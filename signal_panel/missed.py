@@ -61,6 +61,12 @@ class Miss:
     likely: bool = False
     sends: list[Send] = field(default_factory=list)
 
+    @property
+    def listed(self) -> bool:
+        """Shown by default in the panel's *Why not run?*: the likely misses, and the receivers
+        a bulk operation bypassed (their own problem, ``bypassed_receivers``)."""
+        return self.likely or self.reason == "bypassed"
+
 
 def misses(recording: Recording) -> list[Miss]:
     """Every :class:`Miss` of ``recording``: those of each signal and sender sent, in the order
@@ -103,7 +109,7 @@ def find(recording: Recording) -> Iterator[Problem]:
             continue
         yield Problem(
             "receiver_not_run",
-            f"{miss.receiver} did not run for {miss.signal} from {miss.sender}"
+            f"{miss.receiver} did not run for {_short(miss.signal)} from {miss.sender}"
             f"{_times(miss.sends)}: {miss.why}",
             sends=list(miss.sends),
             locations=[miss.connected_at] if miss.connected_at else [],
@@ -118,6 +124,11 @@ def find(recording: Recording) -> Iterator[Problem]:
                 "receivers": [miss.receiver],
             },
         )
+
+
+def _short(signal_name: str) -> str:
+    """``post_save`` for Django's own signals, as the other problems name them."""
+    return signal_name.rsplit(".", 1)[-1] if signal_name.startswith("django.") else signal_name
 
 
 def _times(sends: list[Send]) -> str:
@@ -148,16 +159,23 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
             cls, relation, likely = relative
             connected_for = naming.sender_label(cls) or "?"
             seen.add(info.logical_key)
+            if likely:
+                why = (
+                    f"it is connected for {connected_for}, {relation}, and Django runs a "
+                    f"receiver only for the exact sender class it was connected for: connect "
+                    f"it for {label} too, or for no sender and check the class"
+                )
+            else:  # connected for a proxy or a child: most likely on purpose
+                why = (
+                    f"it is connected for {connected_for}, {relation}: it runs when a "
+                    f"{connected_for} is sent for, not a {label}"
+                )
             yield Miss(
                 receiver=info.name,
                 signal=signal_name,
                 sender=label,
                 reason="related_sender",
-                why=(
-                    f"it is connected for {connected_for}, {relation}, and Django runs a "
-                    f"receiver only for the exact sender class it was connected for: connect "
-                    f"it for {label} too, or for no sender and check the class"
-                ),
+                why=why,
                 connected_for=connected_for,
                 relation=relation,
                 connected_at=connected_at,
@@ -343,22 +361,34 @@ def _collected(
 
 
 def _bypassed(recording: Recording) -> Iterator[Miss]:
+    """One miss per bypassed receiver and model, naming every operation that bypassed it."""
+    found: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
     for event in recording.events:
         if event.get("kind") != "bypassed_receivers":
             continue
         details = event.get("details", {})
+        model = str(details.get("model", ""))
+        signals_of = details.get("receiver_signals", {})
+        count = details.get("rows")
+        operation = (
+            f"{details.get('operation')}() of {count} {'row' if count == 1 else 'rows'} at "
+            f"{details.get('callsite')}"
+        )
         for name in details.get("receivers", ()):
-            yield Miss(
-                receiver=str(name),
-                signal="/".join(details.get("signals", ())),
-                sender=str(details.get("model", "")),
-                reason="bypassed",
-                why=(
-                    f"{details.get('operation')}() at {details.get('callsite')} wrote "
-                    f"{details.get('rows')} rows without sending pre_save or post_save"
-                ),
-                connected_for=str(details.get("model", "")),
-            )
+            signals, operations = found.setdefault((str(name), model), ([], []))
+            for signal in signals_of.get(name, details.get("signals", ())):
+                if signal not in signals:
+                    signals.append(signal)
+            operations.append(operation)
+    for (name, model), (signals, operations) in found.items():
+        yield Miss(
+            receiver=name,
+            signal="/".join(signals),
+            sender=model,
+            reason="bypassed",
+            why=(f"{'; '.join(operations)} wrote rows without sending pre_save or post_save"),
+            connected_for=model,
+        )
 
 
 # -- receiver modules never imported -------------------------------------------------------------

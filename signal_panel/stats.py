@@ -74,7 +74,11 @@ def _short_signal(name: str, library: str) -> str:
 
 
 def _short_receiver(name: str) -> str:
-    """``audit`` for ``myapp.receivers.audit``; names that are not dotted paths stay whole."""
+    """``audit`` for ``myapp.receivers.audit``, ``partial(audit)`` for
+    ``functools.partial(myapp.receivers.audit)``; other names that are not dotted paths stay
+    whole."""
+    if name.startswith("functools.partial(") and name.endswith(")"):
+        return f"partial({_short_receiver(name[len('functools.partial(') : -1])})"
     if name.endswith((")", ">")) or "." not in name:
         return name
     return name.rsplit(".", 1)[-1]
@@ -701,7 +705,7 @@ def missed_rows(recording: Recording) -> list[dict[str, Any]]:
     """The receivers that did not run (``signal_panel.missed``), the likely ones first."""
     from signal_panel.missed import misses
 
-    found = sorted(misses(recording), key=lambda miss: not miss.likely)
+    found = sorted(misses(recording), key=lambda miss: not miss.listed)
     return [
         {
             "receiver": miss.receiver,
@@ -711,7 +715,7 @@ def missed_rows(recording: Recording) -> list[dict[str, Any]]:
             "reason": miss.reason,
             "why": miss.why,
             "connected_at": miss.connected_at or "",
-            "likely": miss.likely,
+            "listed": miss.listed,
             "sends": sum(send.count for send in miss.sends),
         }
         for miss in found[:MISSED_ROWS]
@@ -857,7 +861,7 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         "timeline_limit": TIMELINE_ROWS,
         "receivers": builder.receivers(),
         "missed": missed,
-        "missed_likely": sum(1 for miss in missed if miss["likely"]),
+        "missed_listed": sum(1 for miss in missed if miss["listed"]),
         "registry": (
             registry_stats(show_observer=recording.config.show_observer) if show_registry else None
         ),

@@ -82,7 +82,7 @@ def test_a_receiver_for_a_proxys_concrete_model_does_not_run_for_the_proxy() -> 
         FeaturedBook.objects.create(title="Dune")
     [problem] = not_run(recording)
     assert problem.message == (
-        f"{HERE}.for_book did not run for django.db.models.signals.post_save from "
+        f"{HERE}.for_book did not run for post_save from "
         "testapp.FeaturedBook: it is connected for testapp.Book, the concrete model of the proxy "
         "testapp.FeaturedBook (a proxy sends as itself), and Django runs a receiver only for the "
         "exact sender class it was connected for: connect it for testapp.FeaturedBook too, or "
@@ -128,6 +128,11 @@ def test_receivers_for_a_proxy_or_a_child_are_explained_but_not_problems() -> No
     [featured] = about(recording, "for_featured")
     assert (featured.reason, featured.likely) == ("related_sender", False)
     assert featured.relation == "a proxy of testapp.Book"
+    assert featured.why == (
+        "it is connected for testapp.FeaturedBook, a proxy of testapp.Book: it runs when a "
+        "testapp.FeaturedBook is sent for, not a testapp.Book"
+    )
+    assert not featured.listed
     [restaurant] = about(recording, "for_restaurant")
     assert restaurant.relation == "a multi-table child of testapp.Place"
 
@@ -305,8 +310,28 @@ def test_a_bypassed_receiver_is_explained_with_the_bulk_operation() -> None:
         post_save.disconnect(for_book, sender=Book)
     [miss] = about(recording, "for_book")
     assert miss.reason == "bypassed"
-    assert miss.why.startswith("bulk_create() at tests/test_missed.py:")
-    assert miss.why.endswith("wrote 2 rows without sending pre_save or post_save")
+    assert miss.why.startswith("bulk_create() of 2 rows at tests/test_missed.py:")
+    assert miss.why.endswith(" wrote rows without sending pre_save or post_save")
+    assert miss.signal == "post_save"
+
+
+def test_a_receiver_bypassed_twice_is_one_miss_naming_both_operations() -> None:
+    post_save.connect(for_book, sender=Book, weak=False)
+    pre_save.connect(for_featured, sender=Book, weak=False)
+    try:
+        with record_signals() as recording:
+            Book.objects.bulk_create([Book(title="a")])
+            Book.objects.update(title="b")
+    finally:
+        post_save.disconnect(for_book, sender=Book)
+        pre_save.disconnect(for_featured, sender=Book)
+    [book] = about(recording, "for_book")
+    assert book.signal == "post_save"
+    assert book.why.startswith("bulk_create() of 1 row at ")
+    assert "; update() of 1 row at " in book.why
+    [featured] = about(recording, "for_featured")
+    assert featured.signal == "pre_save"
+    assert featured.listed
 
 
 def test_a_receivers_module_never_imported_is_found_once() -> None:

@@ -720,12 +720,12 @@ def test_why_not_run_lists_the_likely_misses_and_hides_the_others(connect: Any) 
         Book.objects.create(title="Plain")
     data = panel_stats(recording)
     assert [
-        (m["receiver"], m["likely"]) for m in data["missed"] if m["reason"] != "never_connected"
+        (m["receiver"], m["listed"]) for m in data["missed"] if m["reason"] != "never_connected"
     ] == [
         ("tests.test_panel_stats.on_author_saved", True),
         ("tests.test_panel_stats.on_book_saved", False),
     ]
-    assert data["missed_likely"] == 1
+    assert data["missed_listed"] == 1
     html = render(data)
     assert 'class="spMiss spReason-related_sender djDebugRowWarning"' in html
     assert 'class="spMiss spReason-related_sender spMaybe"' in html

@@ -416,9 +416,11 @@ def _add_event(
             event["message"] = _bypass_message(details)
             return
     names: list[str] = []
-    for _signal, name in receivers:
+    signals_of: dict[str, list[str]] = {}
+    for signal, name in receivers:
         if name not in names:
             names.append(name)
+        signals_of.setdefault(name, []).append(signal)
     details = {
         "operation": operation,
         "model": label,
@@ -426,6 +428,7 @@ def _add_event(
         "times": 1,
         "receivers": names,
         "signals": sorted({signal for signal, _name in receivers}, reverse=True),
+        "receiver_signals": signals_of,
         "callsite": callsite,
         "inside": call[rows.C_INFO].name if call is not None else None,
         "start_ns": _perf_ns() - tape.started_ns,
