@@ -83,6 +83,7 @@ REPORTED: dict[str, str] = {
     "blinker_1": "blinker: one send, 1 receiver, recording",
     "blinker_5": "blinker: one send, 5 receivers, recording",
     "queries": "a query run by a receiver, per query, recording",
+    "on_commit": "an on_commit callback queued by a receiver, run at commit, recording",
 }
 #: The idle row: the workload where an idle cost would show most, its rows' sends being
 #: 60,000 ``pre_init``/``post_init`` with no receivers.
@@ -123,7 +124,7 @@ def _expect(workload: str, recording: Any) -> None:
         # pre_init, post_init, pre_save, post_save and order_placed per create; one receiver on
         # each of the last three.
         receivers = 3 * workloads.scale.creates
-    elif workload == "queries":
+    elif workload in ("queries", "on_commit"):
         sends = receivers = 1
     elif workload.startswith(("send_", "blinker_")):
         if workload == "send_ignored":

@@ -242,6 +242,42 @@ def receiver_queries() -> Callable[[Recorder], float]:
     return measure
 
 
+def receiver_on_commit() -> Callable[[Recorder], float]:
+    """Seconds per ``transaction.on_commit()`` callback a receiver queues inside ``atomic()``,
+    queued and then run by the commit: one send whose one receiver queues ``scale.queries``
+    callbacks."""
+    from django.db import transaction
+    from django.dispatch import Signal
+
+    from benchmarks.benchapp.models import Item
+
+    signal = Signal()
+    ran = [0]
+
+    def callback() -> None:
+        ran[0] += 1
+
+    def queue_callbacks(sender: Any, **kwargs: Any) -> None:
+        for _ in range(scale.queries):
+            transaction.on_commit(callback)
+
+    signal.connect(queue_callbacks, weak=False)
+
+    def measure(recorder: Recorder) -> float:
+        def run() -> None:
+            # The transaction commits (and runs the callbacks) inside the recording.
+            with recorder(), transaction.atomic():
+                signal.send(sender=Item)
+
+        before = ran[0]
+        seconds = timed(run)
+        if ran[0] - before != scale.queries:
+            raise RuntimeError(f"on_commit: {ran[0] - before} callbacks ran")
+        return seconds / scale.queries
+
+    return measure
+
+
 def blinker_send(receivers: int) -> Callable[[Recorder], float]:
     """Seconds per ``send()`` of a blinker signal with ``receivers`` trivial receivers."""
     import blinker
@@ -288,5 +324,6 @@ def workloads() -> dict[str, Workload]:
             Workload("blinker_1", "seconds", blinker_send(1)),
             Workload("blinker_5", "seconds", blinker_send(5)),
             Workload("queries", "seconds", receiver_queries()),
+            Workload("on_commit", "seconds", receiver_on_commit()),
         )
     }

@@ -29,6 +29,7 @@ OVERHEAD_ROWS = [
     "blinker: one send, 1 receiver, recording",
     "blinker: one send, 5 receivers, recording",
     "a query run by a receiver, per query, recording",
+    "an on_commit callback queued by a receiver, run at commit, recording",
 ]
 PANEL_RENDER_ROWS = [
     f"{scenario}: {figure}"

@@ -233,36 +233,36 @@ def _watch_hook(
     return result
 
 
-def _queued(connection: BaseDatabaseWrapper, hook: rows.Hook, claimed: set[int]) -> int:
-    """The index of ``hook``'s entry in ``connection.run_on_commit`` (not one of ``claimed``,
-    the entries of other hooks), or -1. Found by the callback's id: a savepoint's rollback
-    rebuilds the entries it keeps."""
+def _slots(connection: BaseDatabaseWrapper) -> dict[int, list[int]]:
+    """``id(callback) -> [index, ...]`` of the entries of ``connection.run_on_commit``, the
+    indexes last first (``pop()`` gives them in order). Found by the callback's id: a
+    savepoint's rollback rebuilds the entries it keeps."""
+    slots: dict[int, list[int]] = {}
     for index, entry in enumerate(connection.run_on_commit):
-        if (
-            index not in claimed
-            and type(entry) is tuple
-            and len(entry) == 3
-            and id(entry[1]) == hook.func_id
-        ):
-            claimed.add(index)
-            return index
-    return -1
+        if type(entry) is tuple and len(entry) == 3:
+            slots.setdefault(id(entry[1]), []).append(index)
+    for indexes in slots.values():
+        indexes.reverse()
+    return slots
 
 
 def _run_and_clear_commit_hooks(self: BaseDatabaseWrapper) -> Any:
     if _watched and not self.in_atomic_block:
         try:
-            claimed: set[int] = set()
             with _hooks_lock:
-                for hook in [h for h in _watched if h.where() is self]:
-                    index = _queued(self, hook, claimed)
-                    if index >= 0:
-                        # Django's entries are 3-tuples since 4.2 (django-stubs says 2).
-                        queue: list[Any] = self.run_on_commit
-                        savepoints, func, robust = queue[index]
-                        queue[index] = (savepoints, _Timed(func, hook), robust)
-                        hook.swapped = True
-                        _watched.remove(hook)
+                mine = [hook for hook in _watched if hook.where() is self]
+                if mine:
+                    # Django's entries are 3-tuples since 4.2 (django-stubs says 2).
+                    queue: list[Any] = self.run_on_commit
+                    slots = _slots(self)
+                    for hook in mine:  # in the order they were queued, as the entries are
+                        indexes = slots.get(hook.func_id)
+                        if indexes:
+                            index = indexes.pop()
+                            savepoints, func, robust = queue[index]
+                            queue[index] = (savepoints, _Timed(func, hook), robust)
+                            hook.swapped = True
+                    _watched[:] = [hook for hook in _watched if not hook.swapped]
         except Exception:
             pass
     return _baseline[_RUN_HOOKS](self)
@@ -273,7 +273,7 @@ def settle(tape: Tape) -> None:
     discarded by a rollback (or lost, when an earlier callback of its commit raised). A hook no
     active recording watches any more is forgotten. Never raises."""
     try:
-        claimed: dict[int, set[int]] = {}
+        slots: dict[int, dict[int, list[int]]] = {}
         with _hooks_lock:
             for hook in tape.hooks:
                 if hook.outcome == rows.PENDING:
@@ -281,18 +281,20 @@ def settle(tape: Tape) -> None:
                         hook.outcome = rows.LOST
                     else:
                         connection = hook.where()
-                        if (
-                            connection is None
-                            or _queued(connection, hook, claimed.setdefault(id(connection), set()))
-                            < 0
-                        ):
+                        queued = None
+                        if connection is not None:
+                            found = slots.get(id(connection))
+                            if found is None:
+                                found = slots[id(connection)] = _slots(connection)
+                            queued = found.get(hook.func_id)
+                        if queued:
+                            queued.pop()
+                        else:
                             hook.outcome = rows.DISCARDED
                 hook.watchers -= 1
-                if hook.watchers <= 0 or hook.outcome != rows.PENDING:
-                    if hook in _watched:
-                        _watched.remove(hook)
-                    if hook.watchers <= 0:
-                        hook.where = None
+                if hook.watchers <= 0:
+                    hook.where = None
+            _watched[:] = [h for h in _watched if h.watchers > 0 and h.outcome == rows.PENDING]
     except Exception:
         pass
 
