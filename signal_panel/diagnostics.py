@@ -290,9 +290,10 @@ def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
             )
         else:
             what = "never ran: an earlier on_commit callback of the same commit raised"
+        times = "" if count == 1 else f", {count} times"
         problem.message = (
             f"{name}, queued with on_commit() by {call.receiver_name} "
-            f"({call.send.signal_name.rsplit('.', 1)[-1]} for {call.send.sender}){times}, {what}"
+            f"({call.send.signal_name.rsplit('.', 1)[-1]} for {call.send.sender}{times}), {what}"
         )
         yield problem
 

@@ -126,6 +126,10 @@ def find(recording: Recording) -> Iterator[Problem]:
         )
 
 
+#: Django's delete signals: a multi-table child's delete sends them for its parents too.
+_DELETES = frozenset({"pre_delete", "post_delete"})
+
+
 def _short(signal_name: str) -> str:
     """``post_save`` for Django's own signals, as the other problems name them."""
     return signal_name.rsplit(".", 1)[-1] if signal_name.startswith("django.") else signal_name
@@ -146,8 +150,10 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
     ran = {call.logical_key for send in sends for call in send.calls}
     first_at = recording.started_ns + sends[0].start_ns
     last_at = recording.started_ns + sends[-1].start_ns
+    short = _short(signal_name)
     model = _model(label)
     relatives = _relatives(model, label) if model is not None else {}
+    parents = set(model._meta.get_parent_list()) if model is not None else set()
     seen: set[tuple[Any, ...]] = set()
     for candidate in _candidates(signal, first_at, last_at):
         sender_id, info, connection = candidate
@@ -155,15 +161,19 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
             continue
         relative = relatives.get(sender_id)
         connected_at = connection.location if connection is not None else None
+        if relative is not None and short in _DELETES and relative[0] in parents:
+            # Deleting a child deletes its parents' rows too, each sent for as its own model.
+            continue
         if relative is not None:
             cls, relation, likely = relative
             connected_for = naming.sender_label(cls) or "?"
             seen.add(info.logical_key)
             if likely:
                 why = (
-                    f"it is connected for {connected_for}, {relation}, and Django runs a "
-                    f"receiver only for the exact sender class it was connected for: connect "
-                    f"it for {label} too, or for no sender and check the class"
+                    f"it is connected for {connected_for}, {relation}, and Django sent {short} "
+                    f"for {label} only: a receiver runs only for the exact sender class it was "
+                    f"connected for. Connect it for {label} too, or for no sender and check the "
+                    "class"
                 )
             else:  # connected for a proxy or a child: most likely on purpose
                 why = (
@@ -276,9 +286,7 @@ def _relatives(model: Any, label: str) -> dict[Any, tuple[type, str, bool]]:
         elif other.proxy:
             relation = f"a proxy {label} is made from"
         elif cls in meta.parents:
-            relation = (
-                f"the multi-table parent of {label} (saving a {label} sends for {label} only)"
-            )
+            relation = f"a multi-table parent of {label}"
         else:
             relation = f"a parent of {label}"
         found[id(cls)] = (cls, relation, True)

@@ -790,6 +790,22 @@ def find_callsite(skip: int = 1) -> tuple[types.CodeType, int] | None:
     return fallback
 
 
+def called_by_project(skip: int = 1) -> bool:
+    """Whether the first frame on the stack outside Django, the instrumented libraries and the
+    standard library is the project's (not a library's: django-treebeard keeping its tree's
+    counts with ``update()``, say)."""
+    try:
+        frame: types.FrameType | None = _getframe(skip)
+    except ValueError:
+        return True
+    while frame is not None:
+        kind = _file_kind(frame.f_code.co_filename)
+        if kind != 2:
+            return kind == 0
+        frame = frame.f_back
+    return True
+
+
 #: Frames passed over to find where a receiver was connected: this package's, Django's
 #: dispatcher (the ``@receiver`` decorator) and Django's lazy connection of ``"app.Model"``
 #: senders (``ModelSignal`` and the app registry's pending operations).

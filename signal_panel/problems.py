@@ -198,7 +198,7 @@ def _slow(recording: Recording) -> Iterator[Problem]:
         problem.details["max_ns"] = max(problem.details["max_ns"], own)
     for problem in by_receiver.values():
         count = len(problem.calls)
-        calls = "call" if count == 1 else f"{count} calls"
+        calls = "1 call" if count == 1 else f"{count} calls"
         problem.message = (
             f"{problem.calls[0].receiver_name} took {_ms(problem.details['max_ns'])} "
             f"({calls}; threshold {_ms(threshold)})"

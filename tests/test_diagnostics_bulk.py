@@ -256,3 +256,50 @@ async def test_async_bulk_operations_are_reported_where_they_were_awaited() -> N
     [problem] = bypasses(recording)
     assert problem.details["rows"] == 2
     assert problem.locations[0].startswith(where)
+
+
+@pytest.fixture
+def library(tmp_path: Any) -> Iterator[Any]:
+    """A library in site-packages that keeps a count with update(), and has a receiver."""
+    root = tmp_path / "site-packages"
+    (root / "counterlib").mkdir(parents=True)
+    (root / "counterlib" / "__init__.py").write_text("")
+    (root / "counterlib" / "tree.py").write_text(
+        "from tests.testapp.models import Book\n\n\n"
+        "def touch_all():\n    Book.objects.update(title='touched')\n\n\n"
+        "def reindex(sender, **kwargs):\n    pass\n"
+    )
+    sys.path.insert(0, str(root))
+    import counterlib.tree
+
+    yield counterlib.tree
+    sys.path.remove(str(root))
+    for name in ("counterlib", "counterlib.tree"):
+        sys.modules.pop(name, None)
+
+
+def test_a_librarys_own_update_is_not_reported_for_the_librarys_receivers(library: Any) -> None:
+    post_save.connect(library.reindex, sender=Book, weak=False)
+    try:
+        Book.objects.create(title="x")
+        with record_signals() as recording:
+            library.touch_all()
+    finally:
+        post_save.disconnect(library.reindex, sender=Book)
+    assert bypasses(recording) == []
+
+
+@pytest.mark.usefixtures("book_receivers")
+def test_a_librarys_own_update_is_reported_for_the_projects_receivers(library: Any) -> None:
+    post_save.connect(library.reindex, sender=Book, weak=False)
+    try:
+        Book.objects.create(title="x")
+        with record_signals() as recording:
+            library.touch_all()
+    finally:
+        post_save.disconnect(library.reindex, sender=Book)
+    [problem] = bypasses(recording)
+    assert problem.details["receivers"] == [
+        "tests.test_diagnostics_bulk.check_book",
+        "tests.test_diagnostics_bulk.index_book",
+    ]

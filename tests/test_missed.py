@@ -84,9 +84,10 @@ def test_a_receiver_for_a_proxys_concrete_model_does_not_run_for_the_proxy() -> 
     assert problem.message == (
         f"{HERE}.for_book did not run for post_save from "
         "testapp.FeaturedBook: it is connected for testapp.Book, the concrete model of the proxy "
-        "testapp.FeaturedBook (a proxy sends as itself), and Django runs a receiver only for the "
-        "exact sender class it was connected for: connect it for testapp.FeaturedBook too, or "
-        "for no sender and check the class"
+        "testapp.FeaturedBook (a proxy sends as itself), and Django sent post_save for "
+        "testapp.FeaturedBook only: a receiver runs only for the exact sender class it was "
+        "connected for. Connect it for testapp.FeaturedBook too, or for no sender and check the "
+        "class"
     )
     assert problem.details["reason"] == "related_sender"
     assert problem.details["connected_for"] == "testapp.Book"
@@ -107,7 +108,9 @@ def test_a_receiver_for_a_multi_table_parent_does_not_run_for_the_child() -> Non
         Restaurant.objects.create(name="Chez Ann")
     [problem] = not_run(recording)
     assert problem.details["receiver"] == f"{HERE}.for_place"
-    assert "the multi-table parent of testapp.Restaurant" in problem.message
+    assert "a multi-table parent of testapp.Restaurant, and Django sent post_save for " in (
+        problem.message
+    )
 
 
 @pytest.mark.usefixtures("connected")
@@ -354,3 +357,20 @@ def test_the_system_check_warns_about_a_receivers_module_never_imported() -> Non
         "(remember_author) but was never imported, so none of them is connected."
     ]
     assert "import tests.forgetful.receivers" in str(messages[0].hint)
+
+
+def test_deleting_a_child_runs_the_parents_delete_receivers_so_none_is_missed() -> None:
+    from django.db.models.signals import pre_delete
+
+    pre_delete.connect(for_place, sender=Place, weak=False)
+    try:
+        restaurant = Restaurant.objects.create(name="Chez Ann")
+        with record_signals() as recording:
+            restaurant.delete()
+    finally:
+        pre_delete.disconnect(for_place, sender=Place)
+    assert [c.send.sender for c in recording.calls if c.receiver_name.endswith("for_place")] == [
+        "testapp.Place"
+    ]
+    assert about(recording, "for_place") == []
+    assert not_run(recording) == []

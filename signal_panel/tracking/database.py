@@ -367,6 +367,15 @@ def _save_receivers(model: Any) -> list[tuple[Signal, str]]:
     return found
 
 
+def _project_receiver(signal: Signal, name: str) -> bool:
+    for _key, receiver, _weak, _is_async in receiver_entries(signal):
+        if receiver is not None:
+            info = naming.receiver_info(receiver)
+            if info.name == name:
+                return naming.project_receiver(info)
+    return False
+
+
 def _report(state: State, operation: str, model: object, count: int) -> None:
     """Add (or merge into) a ``bypassed_receivers`` event on each recording. Never raises."""
     try:
@@ -377,6 +386,10 @@ def _report(state: State, operation: str, model: object, count: int) -> None:
         if model._meta.app_label == "debug_toolbar" or model._meta.auto_created:
             return
         receivers = _save_receivers(model)
+        if receivers and not naming.called_by_project():
+            # A library's own bookkeeping (django-treebeard's update() of a node's child count):
+            # only the project's receivers are the project's business.
+            receivers = [(s, name) for s, name in receivers if _project_receiver(s, name)]
         if not receivers:
             return
         # In a worker thread running an a*() method, the stack holds asgiref's frames only.
