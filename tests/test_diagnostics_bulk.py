@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -259,23 +259,14 @@ async def test_async_bulk_operations_are_reported_where_they_were_awaited() -> N
 
 
 @pytest.fixture
-def library(tmp_path: Any) -> Iterator[Any]:
+def library(site_library: Callable[[str, str], Any]) -> Any:
     """A library in site-packages that keeps a count with update(), and has a receiver."""
-    root = tmp_path / "site-packages"
-    (root / "counterlib").mkdir(parents=True)
-    (root / "counterlib" / "__init__.py").write_text("")
-    (root / "counterlib" / "tree.py").write_text(
+    return site_library(
+        "counterlib.tree",
         "from tests.testapp.models import Book\n\n\n"
         "def touch_all():\n    Book.objects.update(title='touched')\n\n\n"
-        "def reindex(sender, **kwargs):\n    pass\n"
+        "def reindex(sender, **kwargs):\n    pass\n",
     )
-    sys.path.insert(0, str(root))
-    import counterlib.tree
-
-    yield counterlib.tree
-    sys.path.remove(str(root))
-    for name in ("counterlib", "counterlib.tree"):
-        sys.modules.pop(name, None)
 
 
 def test_a_librarys_own_update_is_not_reported_for_the_librarys_receivers(library: Any) -> None:

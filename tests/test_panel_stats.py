@@ -612,21 +612,12 @@ def test_a_sends_line_holds_short_arguments_and_unfolds_the_rest(connect: Any) -
 
 
 @pytest.fixture
-def library(tmp_path: Any) -> Iterator[Any]:
+def library(site_library: Callable[[str, str], Any]) -> Any:
     """A library installed in site-packages with two receivers."""
-    root = tmp_path / "site-packages"
-    (root / "fakelib").mkdir(parents=True)
-    (root / "fakelib" / "__init__.py").write_text("")
-    (root / "fakelib" / "receivers.py").write_text(
-        "def index(sender, **kwargs):\n    pass\n\n\ndef audit(sender, **kwargs):\n    pass\n"
+    return site_library(
+        "fakelib.receivers",
+        "def index(sender, **kwargs):\n    pass\n\n\ndef audit(sender, **kwargs):\n    pass\n",
     )
-    sys.path.insert(0, str(root))
-    import fakelib.receivers
-
-    yield fakelib.receivers
-    sys.path.remove(str(root))
-    for name in ("fakelib", "fakelib.receivers"):
-        sys.modules.pop(name, None)
 
 
 def test_a_librarys_calls_under_a_send_fold_into_one_row(connect: Any, library: Any) -> None:
