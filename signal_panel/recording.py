@@ -495,6 +495,7 @@ class Recording(Tape):
 
     __slots__ = (
         "__weakref__",
+        "_analysis",
         "_call_views",
         "_calls_by_send",
         "_calls_done",
@@ -508,6 +509,8 @@ class Recording(Tape):
     def __init__(self, config: Config | None = None):
         super().__init__(config if config is not None else get_config())
         self._problems: list[Problem] | None = None
+        #: What analysis keeps of a finished recording, by the name of what it is.
+        self._analysis: dict[str, Any] = {}
         # Views and the tree, built when read (see _index).
         self._sends_done = 0
         self._calls_done = 0
