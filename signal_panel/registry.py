@@ -328,6 +328,8 @@ def note_connect(
         _project_generation[0] += 1
     known = by_key.get(lookup_key)
     if known is not None and known.disconnected_ns is None:
+        # Connected already: to a blinker signal, for one more sender, which the listing shows.
+        _project_generation[0] += 1
         return None
     info = naming.receiver_info(receiver)
     if info.observer:
