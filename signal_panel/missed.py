@@ -70,7 +70,23 @@ class Miss:
 
 def misses(recording: Recording) -> list[Miss]:
     """Every :class:`Miss` of ``recording``: those of each signal and sender sent, in the order
-    of the first send, then the bypassed receivers, then the receivers never connected."""
+    of the first send, then the bypassed receivers, then the receivers never connected.
+
+    Read against the receivers connected now: for a finished recording, the answer is kept until
+    a connection is made or ends."""
+    if recording.active:
+        return _misses(recording)
+    # Kept on the recording (its misses hold its sends): the panel asks twice per request, for
+    # the receiver_not_run problems and for the Why not run? rows.
+    generation = registry.generation()
+    known = recording._analysis.get("misses")
+    if known is None or known[0] != generation:
+        known = recording._analysis["misses"] = (generation, _misses(recording))
+    found: list[Miss] = known[1]
+    return list(found)
+
+
+def _misses(recording: Recording) -> list[Miss]:
     found: list[Miss] = []
     groups: dict[tuple[int, str], list[Send]] = {}
     for send in recording.sends:

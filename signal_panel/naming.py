@@ -848,11 +848,25 @@ def connect_site() -> tuple[str, bool, bool]:
     return site, start_up, by_project
 
 
+# (id(code), lasti) -> (code, its text): a page's sends come from a few lines, read once per
+# send by the panel, and finding the line walks the code's line table. The code is kept, so
+# its id stays its own while the entry lives.
+_callsites: dict[tuple[int, int], tuple[types.CodeType, str]] = {}
+
+
 def format_callsite(code: types.CodeType | None, lasti: int) -> str:
     """``file:line in function`` for a call site found by :func:`find_callsite`."""
     if code is None:
         return ""
-    return f"{short_path(code.co_filename)}:{line_at(code, lasti)} in {code.co_qualname}"
+    key = (id(code), lasti)
+    known = _callsites.get(key)
+    if known is not None and known[0] is code:
+        return known[1]
+    text = f"{short_path(code.co_filename)}:{line_at(code, lasti)} in {code.co_qualname}"
+    if len(_callsites) > _CACHE_LIMIT:
+        _callsites.clear()
+    _callsites[key] = (code, text)
+    return text
 
 
 def callsite_text(default: str = "?") -> str:

@@ -134,7 +134,10 @@ def _recursion(recording: Recording) -> Iterator[Problem]:
     # outermost call of the receiver, with the deepest nesting reached below it.
     chains: dict[int, Problem] = {}
     path: dict[Any, tuple[ReceiverCall, int]] = {}
-    stack: list[tuple[str, Any]] = [("send", send) for send in reversed(recording.roots)]
+    # A send is entered by entering its calls (most sends reach no receiver).
+    stack: list[tuple[str, Any]] = [
+        ("call", call) for send in reversed(recording.roots) for call in reversed(send.calls)
+    ]
     while stack:
         what, item = stack.pop()
         if what == "leave":
@@ -143,9 +146,6 @@ def _recursion(recording: Recording) -> Iterator[Problem]:
                 del path[key]
             else:
                 path[key] = outer
-            continue
-        if what == "send":
-            stack.extend(("call", call) for call in reversed(item.calls))
             continue
         call: ReceiverCall = item
         key = call.logical_key
@@ -165,7 +165,9 @@ def _recursion(recording: Recording) -> Iterator[Problem]:
             problem.details["depth"] = max(problem.details["depth"], level)
             problem.calls.append(call)
         stack.append(("leave", (key, outer)))
-        stack.extend(("send", child) for child in reversed(call.sends))
+        stack.extend(
+            ("call", child) for send in reversed(call.sends) for child in reversed(send.calls)
+        )
     for problem in chains.values():
         root = problem.calls[0]
         problem.message = (
@@ -245,6 +247,8 @@ def _ignored_returns(recording: Recording) -> Iterator[Problem]:
     any value from a ``pre_*`` send, ``False`` from any other (Django ignores both)."""
     grouped: dict[tuple[Any, str, str], Problem] = {}
     for send in recording.sends:
+        if not send.calls:
+            continue
         name = send.signal_name
         short = name.removeprefix(_MODEL_SIGNALS_MODULE)
         if short == name or short not in _MODEL_SIGNALS:

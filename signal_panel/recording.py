@@ -417,19 +417,23 @@ class Send:
     def kwargs(self) -> dict[str, str]:
         """Safe one-line summaries of the keyword arguments as they were when the signal was
         sent, by name. Values of secret-looking names are masked, in nested dicts too."""
+        args = self._row[S_ARGS]
+        if not args:
+            return {}
         config = self._recording.config
         limit, secret = config.summary_length, config.secret_pattern
-        arguments = self.arguments
-        masked = naming.mask()
-        shown = {
-            name: masked if naming.is_secret(name, secret) else naming.describe(kept, limit, secret)
-            for name, kept in arguments.items()
-        }
+        describe, is_secret = naming.describe, naming.is_secret
+        shown: dict[str, str] = {}
+        for at in range(0, len(args), 2):
+            name, kept = args[at], args[at + 1]
+            shown[name] = (
+                naming.mask() if is_secret(name, secret) else describe(kept, limit, secret)
+            )
         # pre_init's positional ``args`` are field values of the sender model, in field order:
         # mask those of fields whose names are secret (a password hash, session data).
         if "args" in shown and self.signal is pre_init:
             shown["args"] = naming.describe_model_args(
-                self.sender, arguments["args"], limit, secret
+                self.sender, self.arguments["args"], limit, secret
             )
         return shown
 
@@ -494,6 +498,7 @@ class Recording(Tape):
 
     __slots__ = (
         "__weakref__",
+        "_analysis",
         "_call_views",
         "_calls_by_send",
         "_calls_done",
@@ -508,6 +513,8 @@ class Recording(Tape):
     def __init__(self, config: Config | None = None):
         super().__init__(config if config is not None else get_config())
         self._problems: list[Problem] | None = None
+        #: What analysis keeps of a finished recording, by the name of what it is.
+        self._analysis: dict[str, Any] = {}
         # Views and the tree, built when read (see _index).
         self._sends_done = 0
         self._calls_done = 0

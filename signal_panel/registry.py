@@ -35,11 +35,23 @@ __all__ = [
 #: Bumped whenever a signal is created or a connection starts or ends, so that readers can tell
 #: whether what they built from the registry is still current (see :func:`generation`).
 _generation = [0]
+#: The same, leaving out the connections of the observer's receivers (django-debug-toolbar's
+#: panels connect and disconnect theirs on every request): ``[changes, observer receivers
+#: connected now]`` (see :func:`project_generation`).
+_project_generation = [0, 0]
 
 
 def generation() -> int:
     """A number that changes whenever a signal is created or a connection made or ended."""
     return _generation[0]
+
+
+def project_generation() -> tuple[int, int]:
+    """A value that changes whenever a signal is created or a connection of a receiver that is
+    not the observer's (``naming.ReceiverInfo.observer``) is made or ended, and whenever the
+    number of the observer's receivers connected now changes: an observer's receiver connected
+    and disconnected again leaves it as it was."""
+    return _project_generation[0], _project_generation[1]
 
 
 @dataclass
@@ -66,6 +78,8 @@ class Connection:
     start_up: bool = False
     #: Ended by the garbage collection of a weakly connected receiver (not by ``disconnect()``).
     collected: bool = False
+    #: The receiver is the observer's (django-debug-toolbar's or this package's).
+    observer: bool = False
     #: The weak reference whose callback notes the receiver's collection.
     _watch: Any = field(default=None, repr=False, compare=False)
 
@@ -78,11 +92,18 @@ class Connection:
     # The clock is bound here: at interpreter exit, module globals may be gone when a weak
     # reference's callback calls this.
     def end(
-        self, _now: Callable[[], int] = time.perf_counter_ns, _changes: list[int] = _generation
+        self,
+        _now: Callable[[], int] = time.perf_counter_ns,
+        _changes: list[int] = _generation,
+        _project: list[int] = _project_generation,
     ) -> None:
         if self.disconnected_ns is None:
             self.disconnected_ns = _now()
             _changes[0] += 1
+            if self.observer:
+                _project[1] -= 1
+            else:
+                _project[0] += 1
 
 
 @dataclass
@@ -122,6 +143,7 @@ _candidates: dict[int, list[str]] = {}
 def note_created(signal: object, module: str | None) -> None:
     """Called from a patched ``Signal.__init__`` with the module that created the signal."""
     _generation[0] += 1
+    _project_generation[0] += 1
     if module:
         with contextlib.suppress(TypeError):
             _defined_in[signal] = module
@@ -301,11 +323,19 @@ def note_connect(
     Django, which ignores a second connect with the same key."""
     _generation[0] += 1
     by_key, by_logical = _table(signal)
-    _end_removed(signal, by_key)
+    if _end_removed(signal, by_key):
+        # Django's connect() sweeps out dead receivers, which the registry listing shows.
+        _project_generation[0] += 1
     known = by_key.get(lookup_key)
     if known is not None and known.disconnected_ns is None:
+        # Connected already: to a blinker signal, for one more sender, which the listing shows.
+        _project_generation[0] += 1
         return None
     info = naming.receiver_info(receiver)
+    if info.observer:
+        _project_generation[1] += 1
+    else:
+        _project_generation[0] += 1
     connection = Connection(
         location=location,
         receiver_name=info.name,
@@ -319,6 +349,7 @@ def note_connect(
         bound=type(receiver) is types.MethodType,
         connected_ns=time.perf_counter_ns(),
         start_up=start_up,
+        observer=info.observer,
         sender_key=lookup_key[1] if type(lookup_key) is tuple and len(lookup_key) == 2 else None,
     )
     connection._watch = _watch(receiver, connection, weak, signal, lookup_key)
@@ -343,23 +374,26 @@ def _sender_text(sender: object) -> str:
     return naming.sender_label(sender) or "?"
 
 
-def _end_removed(signal: object, by_key: dict[Any, Connection]) -> None:
+def _end_removed(signal: object, by_key: dict[Any, Connection]) -> bool:
     """End the connections whose receivers left ``signal`` without ``disconnect()``: tests that
     empty ``signal.receivers`` directly, say. Reads both shapes of ``receivers``: Django's list of
     entries starting with the lookup key (every version), blinker's dict keyed by receiver id.
-    A muted receiver (:func:`note_muted`) has not left: it comes back when the mute ends."""
+    A muted receiver (:func:`note_muted`) has not left: it comes back when the mute ends.
+    Returns whether any had left."""
     if not by_key:
-        return
+        return False
     receivers = getattr(signal, "receivers", None)
     if isinstance(receivers, dict):
         current = set(receivers)
     elif isinstance(receivers, list):
         current = {entry[0] for entry in receivers if isinstance(entry, tuple) and entry}
     else:
-        return
+        return False
     current.update(_muted.get(id(signal), ()))
-    for key in [key for key in by_key if key not in current]:
+    gone = [key for key in by_key if key not in current]
+    for key in gone:
         by_key.pop(key).end()
+    return bool(gone)
 
 
 def _watch(
@@ -424,6 +458,7 @@ def note_muted(signal: object, lookup_keys: list[Any]) -> None:
     """The receivers of ``lookup_keys`` were taken out of ``signal.receivers`` for a while
     (``signal_panel.testing.mute_receivers``): not a disconnection, so their connections stay."""
     _generation[0] += 1
+    _project_generation[0] += 1
     _muted.setdefault(id(signal), {}).update(dict.fromkeys(lookup_keys, False))
 
 
@@ -431,6 +466,7 @@ def note_unmuted(signal: object, lookup_keys: list[Any]) -> set[Any]:
     """The mute of ``lookup_keys`` ended; returns those that ``disconnect()`` was called for while
     they were muted (they must not come back)."""
     _generation[0] += 1
+    _project_generation[0] += 1
     muted = _muted.get(id(signal), {})
     dropped = {key for key in lookup_keys if muted.pop(key, False)}
     if not muted:

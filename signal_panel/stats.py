@@ -765,7 +765,9 @@ def _registry_receiver(
 
 
 #: ``(what it was built from, the stats)``: the registry is rebuilt when connections change (or
-#: modules were imported), not per request.
+#: modules were imported), not per request. Unless the observer's receivers are listed, their
+#: connections count only by how many are connected: django-debug-toolbar's panels connect and
+#: disconnect theirs on every request, which would otherwise rebuild it on every request.
 _registry_cache: list[Any] = [None, None]
 
 #: Signals of the framework and the observer, listed after the project's and folded.
@@ -780,7 +782,8 @@ def registry_stats(*, show_observer: bool = False) -> dict[str, Any]:
     """Every signal the process knows, with the receivers connected to it now: the project's
     signals first, then Django's and the libraries' (``framework``). django-debug-toolbar's and
     this package's own receivers are counted, not listed, unless ``show_observer``."""
-    key = (registry.generation(), len(sys.modules), show_observer)
+    changes = registry.generation() if show_observer else registry.project_generation()
+    key = (changes, len(sys.modules), show_observer)
     if _registry_cache[0] != key:
         _registry_cache[:] = [key, _build_registry(show_observer)]
     stats: dict[str, Any] = _registry_cache[1]

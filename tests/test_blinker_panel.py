@@ -97,3 +97,21 @@ def test_request_through_the_toolbar_shows_a_blinker_badge(
     request_id = list(get_store().request_ids())[-1]
     panel = DebugToolbar.fetch(request_id, "SignalPanel").get_panel_by_id("SignalPanel")
     assert 'spLib-blinker">blinker<' in panel.content
+
+
+def test_registry_listing_follows_a_receiver_connected_for_one_more_sender() -> None:
+    from signal_panel.stats import registry_stats
+
+    signal = blinker.signal("tests.registry-senders")
+
+    def on_order(sender: Any, **kwargs: Any) -> None:
+        return None
+
+    signal.connect(on_order, sender="shop")
+    try:
+        registry_stats()
+        signal.connect(on_order, sender="cafe")
+        [listed] = [s for s in registry_stats()["signals"] if s["name"] == "tests.registry-senders"]
+        assert [r["sender"] for r in listed["receivers"]] == ["'cafe', 'shop'"]
+    finally:
+        signal.disconnect(on_order)

@@ -76,6 +76,34 @@ def about(recording: Any, receiver: str) -> list[Any]:
     return [m for m in misses(recording) if m.receiver == f"{HERE}.{receiver}"]
 
 
+def test_misses_of_a_finished_recording_are_found_once() -> None:
+    post_save.connect(for_book, sender=Book, weak=False)
+    try:
+        with record_signals() as recording:
+            FeaturedBook.objects.create(title="Dune")
+        first = misses(recording)
+        again = misses(recording)
+        assert again == first
+        assert [a is b for a, b in zip(again, first, strict=True)] == [True] * len(first)
+    finally:
+        post_save.disconnect(for_book, sender=Book)
+
+
+def test_misses_of_a_finished_recording_are_found_anew_after_a_connection() -> None:
+    post_save.connect(for_book, sender=Book, weak=False)
+    try:
+        with record_signals() as recording:
+            FeaturedBook.objects.create(title="Dune")
+        [first] = about(recording, "for_book")
+        post_save.connect(for_any_sender, weak=False)
+        post_save.disconnect(for_any_sender)
+        [again] = about(recording, "for_book")
+        assert again == first
+        assert again is not first
+    finally:
+        post_save.disconnect(for_book, sender=Book)
+
+
 @pytest.mark.usefixtures("connected")
 def test_a_receiver_for_a_proxys_concrete_model_does_not_run_for_the_proxy() -> None:
     with record_signals() as recording:

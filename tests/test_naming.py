@@ -330,6 +330,17 @@ def test_callsite_is_the_line_that_sent() -> None:
     )
 
 
+def test_callsites_in_one_function_keep_their_own_lines_when_read_again() -> None:
+    with record_signals() as recording:
+        first = this_line() + 1
+        signal.send(sender=None)
+        signal.send(sender=Author)  # another sender: alike sends in a row are kept as one
+    name = "test_callsites_in_one_function_keep_their_own_lines_when_read_again"
+    expected = [f"tests/test_naming.py:{first + n} in {name}" for n in (0, 1)]
+    assert [send.callsite for send in recording.sends] == expected
+    assert [send.callsite for send in recording.sends] == expected
+
+
 @pytest.mark.django_db
 def test_callsite_of_a_model_save_is_the_line_that_saved() -> None:
     with record_signals() as recording:

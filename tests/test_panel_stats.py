@@ -479,6 +479,41 @@ def test_registry_marks_a_collected_weak_receiver_as_dead() -> None:
         views.page_viewed.disconnect(dispatch_uid="registry-dead")
 
 
+def test_registry_listing_is_rebuilt_when_a_project_receiver_connects(connect: Any) -> None:
+    before = registry_stats()["signals"]
+    connect(views.page_viewed, noop, dispatch_uid="registry-rebuilt", weak=False)
+    after = registry_stats()["signals"]
+    assert after is not before
+    [signal] = [s for s in after if s["name"] == "tests.views.page_viewed"]
+    assert any(r["dispatch_uid"] == "'registry-rebuilt'" for r in signal["receivers"])
+
+
+def test_registry_listing_is_reused_across_the_toolbars_own_connections(
+    rf: RequestFactory,
+) -> None:
+    toolbar = DebugToolbar(rf.get("/"), lambda request: HttpResponse())
+    templates = toolbar.get_panel_by_id("TemplatesPanel")
+    listed = registry_stats()
+    # What the toolbar's templates panel does around every request.
+    templates.enable_instrumentation()
+    templates.disable_instrumentation()
+    again = registry_stats()
+    assert again["signals"] is listed["signals"]
+    assert again["hidden_receivers"] == listed["hidden_receivers"]
+
+
+def test_registry_counts_the_toolbars_receivers_connected_now(rf: RequestFactory) -> None:
+    toolbar = DebugToolbar(rf.get("/"), lambda request: HttpResponse())
+    templates = toolbar.get_panel_by_id("TemplatesPanel")
+    hidden = registry_stats()["hidden_receivers"]
+    templates.enable_instrumentation()
+    try:
+        assert registry_stats()["hidden_receivers"] == hidden + 1
+    finally:
+        templates.disable_instrumentation()
+    assert registry_stats()["hidden_receivers"] == hidden
+
+
 def test_registry_says_when_blinker_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "blinker", None)
     assert "blinker is not installed" in render(panel_stats(Recording(), registry_listing=True))
