@@ -257,6 +257,9 @@ def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
     work it queued for after the commit is lost."""
     grouped: dict[tuple[Any, str, str], Problem] = {}
     for call in recording.calls:
+        work = call._work
+        if work is None or not work.hooks:  # most calls queue nothing
+            continue
         for callback in call.commit_callbacks:
             if callback.outcome not in ("discarded", "lost"):
                 continue

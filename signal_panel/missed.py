@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.dispatch import Signal
+from django.dispatch import Signal, dispatcher
 
 from signal_panel import naming, registry
 
@@ -88,13 +88,28 @@ def misses(recording: Recording) -> list[Miss]:
 
 def _misses(recording: Recording) -> list[Miss]:
     found: list[Miss] = []
+    # The sends of each signal and sender, leaving out at once the signals whose every receiver
+    # is connected for any sender (nothing to miss there).
+    views: dict[int, _SignalView | None] = {}
     groups: dict[tuple[int, str], list[Send]] = {}
     for send in recording.sends:
-        if isinstance(send.signal, Signal) and send.sender != naming.OBSERVER:
-            groups.setdefault((id(send.signal), send.sender), []).append(send)
+        signal = send.signal
+        signal_id = id(signal)
+        view = views.get(signal_id, _UNSEEN)
+        if view is _UNSEEN:
+            view = views[signal_id] = _SignalView(signal) if isinstance(signal, Signal) else None
+            if view is not None and view.empty:
+                view = views[signal_id] = None
+        if view is None:
+            continue
+        label = send.sender
+        if label != naming.OBSERVER:
+            groups.setdefault((signal_id, label), []).append(send)
     patterns = recording.config.ignore_receivers
-    for sends in groups.values():
-        for miss in _group_misses(recording, sends):
+    for (signal_id, _label), sends in groups.items():
+        view = views[signal_id]
+        assert view is not None
+        for miss in _group_misses(recording, sends, view):
             if not (patterns and any(fnmatch.fnmatchcase(miss.receiver, p) for p in patterns)):
                 found.append(miss)
     found.extend(_bypassed(recording))
@@ -159,19 +174,55 @@ def _times(sends: list[Send]) -> str:
 # -- one signal and sender ----------------------------------------------------------------------
 
 
-def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
-    signal = sends[0].signal
+_UNSEEN: Any = object()
+
+
+class _SignalView:
+    """What the misses of every sender of one signal are looked for in, read once per
+    recording: the receivers connected for one sender (one connected for any sender runs for
+    all), those the registry saw end, and the collected ones."""
+
+    def __init__(self, signal: Signal) -> None:
+        self.current: list[tuple[Any, naming.ReceiverInfo, registry.Connection | None]] = []
+        for lookup_key, receiver, _weak, _is_async in _entries(signal):
+            if receiver is None or type(lookup_key) is not tuple or len(lookup_key) != 2:
+                continue
+            if lookup_key[1] == dispatcher.NONE_ID:
+                continue
+            connection = registry.connection_for(signal, lookup_key)
+            self.current.append((lookup_key[1], naming.receiver_info(receiver), connection))
+        ended = registry.ended_connections(signal)
+        self.ended = [
+            c
+            for c in ended
+            if not c.collected and c.sender_key is not None and c.sender_key != dispatcher.NONE_ID
+        ]
+        self.collected = [c for c in ended if c.collected]
+        self.live = (
+            {c.receiver_id for _key, c in registry.connections_to(signal)}
+            if self.collected
+            else set()
+        )
+        self.empty = not (self.current or self.ended or self.collected)
+
+
+def _group_misses(recording: Recording, sends: list[Send], view: _SignalView) -> Iterator[Miss]:
     label = sends[0].sender
-    signal_name = sends[0].signal_name
-    ran = {call.logical_key for send in sends for call in send.calls}
+    model = _model(label)
+    model_id = id(model) if model is not None else None
     first_at = recording.started_ns + sends[0].start_ns
     last_at = recording.started_ns + sends[-1].start_ns
+    # Connected for this very sender, a receiver ran: only the others are looked at.
+    candidates = [c for c in _candidates(view, first_at, last_at) if c[0] != model_id]
+    if not candidates and not view.collected:
+        return
+    signal_name = sends[0].signal_name
+    ran = {call.logical_key for send in sends for call in send.calls}
     short = _short(signal_name)
-    model = _model(label)
     relatives = _relatives(model, label) if model is not None else {}
     parents = set(model._meta.get_parent_list()) if model is not None else set()
     seen: set[tuple[Any, ...]] = set()
-    for candidate in _candidates(signal, first_at, last_at):
+    for candidate in candidates:
         sender_id, info, connection = candidate
         if info.observer or info.logical_key in ran or info.logical_key in seen:
             continue
@@ -224,25 +275,19 @@ def _group_misses(recording: Recording, sends: list[Send]) -> Iterator[Miss]:
                 likely=naming.project_receiver(info),
                 sends=sends,
             )
-    yield from _collected(signal, signal_name, label, sends, ran, seen, first_at)
+    yield from _collected(view, signal_name, label, sends, ran, seen, first_at)
 
 
 def _candidates(
-    signal: Signal, first_at: int, last_at: int
+    view: _SignalView, first_at: int, last_at: int
 ) -> Iterator[tuple[Any, naming.ReceiverInfo, registry.Connection | None]]:
-    """``(sender key, receiver info, connection)`` of each receiver connected to ``signal`` for
+    """``(sender key, receiver info, connection)`` of each receiver connected to the signal for
     one sender when the sends were made: those connected now (unless connected after the last
     send), and those the registry saw disconnected after the first send."""
-    for lookup_key, receiver, _weak, _is_async in _entries(signal):
-        if receiver is None or type(lookup_key) is not tuple or len(lookup_key) != 2:
-            continue
-        connection = registry.connection_for(signal, lookup_key)
-        if connection is not None and connection.connected_ns > last_at:
-            continue
-        yield lookup_key[1], naming.receiver_info(receiver), connection
-    for connection in registry.ended_connections(signal):
-        if connection.collected or connection.sender_key is None:
-            continue
+    for sender_id, info, connection in view.current:
+        if connection is None or connection.connected_ns <= last_at:
+            yield sender_id, info, connection
+    for connection in view.ended:
         ended = connection.disconnected_ns
         if connection.connected_ns <= last_at and ended is not None and ended >= first_at:
             info = naming.ReceiverInfo(
@@ -339,7 +384,7 @@ def _twin(connection: registry.Connection | None, label: str, sender_id: object,
 
 
 def _collected(
-    signal: Signal,
+    view: _SignalView,
     signal_name: str,
     label: str,
     sends: list[Send],
@@ -347,11 +392,8 @@ def _collected(
     seen: set[tuple[Any, ...]],
     first_at: int,
 ) -> Iterator[Miss]:
-    ended = [c for c in registry.ended_connections(signal) if c.collected]
-    if not ended:
-        return
-    live = {c.receiver_id for _key, c in registry.connections_to(signal)}
-    for connection in ended:
+    live = view.live
+    for connection in view.collected:
         key = connection.receiver_id
         if key in ran or key in seen or key in live:
             continue

@@ -246,18 +246,25 @@ def _ignored_returns(recording: Recording) -> Iterator[Problem]:
     """A receiver of a model signal that returned a value, as if that could stop the operation:
     any value from a ``pre_*`` send, ``False`` from any other (Django ignores both)."""
     grouped: dict[tuple[Any, str, str], Problem] = {}
-    for send in recording.sends:
-        if not send.calls:
+    shorts: dict[int, str | None] = {}
+    for call in recording.calls:
+        work = call._work
+        if work is None or work.returned is None:  # most calls: nothing returned
             continue
-        name = send.signal_name
-        short = name.removeprefix(_MODEL_SIGNALS_MODULE)
-        if short == name or short not in _MODEL_SIGNALS:
+        send = call.send
+        key_of = id(send.signal)
+        if key_of not in shorts:
+            name = send.signal_name
+            found = name.removeprefix(_MODEL_SIGNALS_MODULE)
+            shorts[key_of] = found if found != name and found in _MODEL_SIGNALS else None
+        short = shorts[key_of]
+        if short is None:
             continue
         action = send.arguments.get("action") if short == "m2m_changed" else None
         before = short.startswith("pre_") or (type(action) is str and action.startswith("pre_"))
-        for call in send.calls:
+        if before or call.returned_false:
             returned = call.returned
-            if returned is None or not (before or call.returned_false):
+            if returned is None:
                 continue
             key = (call.logical_key, short, returned)
             problem = grouped.get(key)
