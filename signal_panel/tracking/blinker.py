@@ -246,13 +246,6 @@ def _is_live(entry: object) -> bool:
     return entry is not None
 
 
-def _note_event(action: str, signal: object, receiver: object) -> None:
-    if _state.get():
-        where, start_up, by_project = naming.connect_site()
-        name = naming.receiver_info(receiver).name
-        rows.note_connection(action, signal, name, where, start_up, by_project)
-
-
 def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def connect(self: Signal, *args: Any, **kwargs: Any) -> Any:
@@ -270,11 +263,11 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             if fresh:
                 registry.note_disconnect(self, receiver_id)
-            location = naming.connect_site()[0]
+            site = naming.connect_site()
             registry.note_connect(
-                self, receiver, receiver_id, weak, None, location.split(" in ", 1)[0]
+                self, receiver, receiver_id, weak, None, site[0].split(" in ", 1)[0]
             )
-            _note_event("connect", self, receiver)
+            rows.note_connection("connect", self, receiver, site)
         except Exception:
             pass  # Never let bookkeeping break a connect().
         return result
@@ -300,7 +293,7 @@ def _wrap_disconnect(original: Callable[..., Any]) -> Callable[..., Any]:
             if receiver_id not in self.receivers or not _sender_ids(self, receiver_id):
                 registry.note_disconnect(self, receiver_id)
                 if was_connected:
-                    _note_event("disconnect", self, receiver)
+                    rows.note_connection("disconnect", self, receiver)
         except Exception:
             pass
         return result

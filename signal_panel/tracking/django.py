@@ -602,15 +602,6 @@ def _lookup_key(receiver: Any, sender: Any, dispatch_uid: Any) -> Any:
     return (make_id(receiver), make_id(sender))
 
 
-def _note_event(
-    action: str, signal: object, receiver: object, site: tuple[str, bool, bool] | None = None
-) -> None:
-    if _get_state():
-        name = naming.receiver_info(receiver).name if receiver is not None else "?"
-        where, start_up, by_project = site if site is not None else naming.connect_site()
-        rows.note_connection(action, signal, name, where, start_up, by_project)
-
-
 def _alive(ref: Any) -> bool:
     """Whether a ``Signal.receivers`` entry's receiver is alive (a dead weak one is swept out by
     the next connect(), and its key may be a new receiver's)."""
@@ -646,7 +637,7 @@ def _wrap_connect(original: Callable[..., Any]) -> Callable[..., Any]:
                 # AppConfig.ready()): a receiver meant to live as long as the process.
                 start_up=site[1] or not _apps.ready,
             )
-            _note_event("connect", self, receiver, site)
+            rows.note_connection("connect", self, receiver, site)
         except Exception:
             pass  # Never let bookkeeping break a connect().
         return result
@@ -663,7 +654,7 @@ def _wrap_disconnect(original: Callable[..., Any]) -> Callable[..., Any]:
             receiver, sender, dispatch_uid = _disconnect_args(*args, **kwargs)
             registry.note_disconnect(self, _lookup_key(receiver, sender, dispatch_uid))
             if result:
-                _note_event("disconnect", self, receiver)
+                rows.note_connection("disconnect", self, receiver)
         except Exception:
             pass
         return result

@@ -522,25 +522,21 @@ def call_work(row: list[Any]) -> CallWork:
 def note_connection(
     action: str,
     signal: object,
-    receiver_name: str,
-    callsite: str,
-    start_up: bool,
-    by_project: bool,
+    receiver: object,
+    site: tuple[str, bool, bool] | None = None,
 ) -> None:
-    """A ``connect()``/``disconnect()`` made while this context records; ``start_up``: made while
-    a module was imported or by Django's deferred connection of a lazy sender; ``by_project``:
-    called by the project's own code."""
+    """A ``connect()``/``disconnect()`` of ``receiver`` made while this context records, with
+    ``site`` (``naming.connect_site()``, found here when the caller has not found it already):
+    where it was called, whether at start-up (while a module was imported, or by Django's
+    deferred connection of a lazy sender), and whether by the project's own code."""
+    current = state.get()
+    if not current:
+        return
     now = _perf_ns()
-    for tape, _parent in state.get():
+    name = _receiver_info(receiver).name if receiver is not None else "?"
+    callsite, start_up, by_project = site if site is not None else naming.connect_site()
+    for tape, _parent in current:
         if tape.active:
             tape.connection_rows.append(
-                (
-                    action,
-                    signal,
-                    receiver_name,
-                    callsite,
-                    now - tape.started_ns,
-                    start_up,
-                    by_project,
-                )
+                (action, signal, name, callsite, now - tape.started_ns, start_up, by_project)
             )
