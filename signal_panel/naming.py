@@ -742,15 +742,19 @@ def project_file(filename: str) -> bool:
     return _file_kind(filename) == 0
 
 
+def receiver_file(info: ReceiverInfo) -> str:
+    """The file the receiver ``info`` describes is defined in: the one its logical key names (a
+    code object's file), else the one of its ``file:line``; absolute."""
+    for part in info.logical_key:
+        if isinstance(part, str) and os.sep in part:
+            return part if os.path.isabs(part) else os.path.abspath(part)
+    return os.path.abspath(info.location.rsplit(":", 1)[0])
+
+
 def project_receiver(info: ReceiverInfo) -> bool:
     """Whether the receiver ``info`` describes is defined in the project's own code (not Django,
     a library, the standard library, the toolbar or this package)."""
-    if info.observer:
-        return False
-    for part in info.logical_key:
-        if isinstance(part, str) and os.sep in part:
-            return project_file(part if os.path.isabs(part) else os.path.abspath(part))
-    return project_file(os.path.abspath(info.location.rsplit(":", 1)[0]))
+    return not info.observer and project_file(receiver_file(info))
 
 
 def receiver_package(name: str) -> str:

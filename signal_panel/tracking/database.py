@@ -346,8 +346,8 @@ def _make_async(name: str) -> Callable[..., Any]:
     return awaited
 
 
-def _save_receivers(model: Any) -> list[tuple[Signal, str]]:
-    """``(signal, receiver name)`` of the live ``pre_save``/``post_save`` receivers connected for
+def _save_receivers(model: Any) -> list[tuple[Signal, naming.ReceiverInfo]]:
+    """``(signal, receiver info)`` of the live ``pre_save``/``post_save`` receivers connected for
     ``model`` or one of its parents, in Django's order, read from ``Signal.receivers`` (no side
     effects). Receivers connected for any sender are left out: a bulk operation on one model does
     not skip them in any sense a user means."""
@@ -356,24 +356,15 @@ def _save_receivers(model: Any) -> list[tuple[Signal, str]]:
     if meta.proxy and meta.concrete_model is not None:
         senders.append(meta.concrete_model)
     ids = {dispatcher._make_id(sender) for sender in senders}  # type: ignore[attr-defined]
-    found: list[tuple[Signal, str]] = []
+    found: list[tuple[Signal, naming.ReceiverInfo]] = []
     for signal in (signals.pre_save, signals.post_save):
         for lookup_key, receiver, _weak, _is_async in receiver_entries(signal):
             if receiver is None:
                 continue
             sender_key = lookup_key[1] if isinstance(lookup_key, tuple) else None
             if sender_key in ids:
-                found.append((signal, naming.receiver_info(receiver).name))
+                found.append((signal, naming.receiver_info(receiver)))
     return found
-
-
-def _project_receiver(signal: Signal, name: str) -> bool:
-    for _key, receiver, _weak, _is_async in receiver_entries(signal):
-        if receiver is not None:
-            info = naming.receiver_info(receiver)
-            if info.name == name:
-                return naming.project_receiver(info)
-    return False
 
 
 def _report(state: State, operation: str, model: object, count: int) -> None:
@@ -389,7 +380,7 @@ def _report(state: State, operation: str, model: object, count: int) -> None:
         if receivers and not naming.called_by_project():
             # A library's own bookkeeping (django-treebeard's update() of a node's child count):
             # only the project's receivers are the project's business.
-            receivers = [(s, name) for s, name in receivers if _project_receiver(s, name)]
+            receivers = [(s, info) for s, info in receivers if naming.project_receiver(info)]
         if not receivers:
             return
         # In a worker thread running an a*() method, the stack holds asgiref's frames only.
@@ -399,8 +390,8 @@ def _report(state: State, operation: str, model: object, count: int) -> None:
             if not tape.active:
                 continue
             wanted = [
-                ("pre_save" if signal is signals.pre_save else "post_save", name)
-                for signal, name in receivers
+                ("pre_save" if signal is signals.pre_save else "post_save", info.name)
+                for signal, info in receivers
                 if id(signal) not in tape.ignored
             ]
             if wanted:
