@@ -131,7 +131,6 @@ class Hook:
         "immediate",
         "name",
         "outcome",
-        "queued_ns",
         "robust",
         "started_ns",
         "swapped",
@@ -146,8 +145,7 @@ class Hook:
         self.outcome = PENDING
         #: Run at once by ``on_commit()`` itself: no transaction was open.
         self.immediate = False
-        #: ``time.perf_counter_ns()`` when queued, and when it started running; how long it ran.
-        self.queued_ns = _perf_ns()
+        #: ``time.perf_counter_ns()`` when it started running, and how long it ran.
         self.started_ns = 0
         self.duration_ns = 0
         #: ``"ExcType: message"`` if it raised.
