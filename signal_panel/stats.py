@@ -691,7 +691,6 @@ def _callbacks(call: ReceiverCall) -> list[dict[str, Any]]:
             "immediate": callback.immediate,
             "time": _ms(callback.duration_ns) if callback.outcome == "ran" else "",
             "error": callback.error or "",
-            "lost": callback.outcome in ("discarded", "lost"),
         }
         for callback in call.commit_callbacks
     ]
@@ -716,7 +715,6 @@ def missed_rows(recording: Recording) -> list[dict[str, Any]]:
             "why": miss.why,
             "connected_at": miss.connected_at or "",
             "listed": miss.listed,
-            "sends": sum(send.count for send in miss.sends),
         }
         for miss in found[:MISSED_ROWS]
     ]

@@ -730,7 +730,6 @@ def test_what_became_of_on_commit_callbacks_is_shown_under_the_call(connect: Any
             "immediate": False,
             "time": "",
             "error": "",
-            "lost": True,
         }
     ]
     assert "on_commit on_author_saved: discarded by a rollback" in render(data)
