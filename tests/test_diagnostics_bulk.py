@@ -269,7 +269,8 @@ def library(site_library: Callable[[str, str], Any]) -> Any:
     )
 
 
-def test_a_librarys_own_update_is_not_reported_for_the_librarys_receivers(library: Any) -> None:
+def touched_by_the_library(library: Any) -> Any:
+    """The recording of the library's own update(), with the library's receiver connected."""
     post_save.connect(library.reindex, sender=Book, weak=False)
     try:
         Book.objects.create(title="x")
@@ -277,19 +278,16 @@ def test_a_librarys_own_update_is_not_reported_for_the_librarys_receivers(librar
             library.touch_all()
     finally:
         post_save.disconnect(library.reindex, sender=Book)
-    assert bypasses(recording) == []
+    return recording
+
+
+def test_a_librarys_own_update_is_not_reported_for_the_librarys_receivers(library: Any) -> None:
+    assert bypasses(touched_by_the_library(library)) == []
 
 
 @pytest.mark.usefixtures("book_receivers")
 def test_a_librarys_own_update_is_reported_for_the_projects_receivers(library: Any) -> None:
-    post_save.connect(library.reindex, sender=Book, weak=False)
-    try:
-        Book.objects.create(title="x")
-        with record_signals() as recording:
-            library.touch_all()
-    finally:
-        post_save.disconnect(library.reindex, sender=Book)
-    [problem] = bypasses(recording)
+    [problem] = bypasses(touched_by_the_library(library))
     assert problem.details["receivers"] == [
         "tests.test_diagnostics_bulk.check_book",
         "tests.test_diagnostics_bulk.index_book",
