@@ -234,7 +234,6 @@ def _group_misses(recording: Recording, sends: list[Send], view: _SignalView) ->
         if relative is not None:
             cls, relation, likely = relative
             connected_for = naming.sender_label(cls) or "?"
-            seen.add(info.logical_key)
             if likely:
                 why = (
                     f"it is connected for {connected_for}, {relation}, and Django sent {short} "
@@ -247,34 +246,25 @@ def _group_misses(recording: Recording, sends: list[Send], view: _SignalView) ->
                     f"it is connected for {connected_for}, {relation}: it runs when a "
                     f"{connected_for} is sent for, not a {label}"
                 )
-            yield Miss(
-                receiver=info.name,
-                signal=signal_name,
-                sender=label,
-                reason="related_sender",
-                why=why,
-                connected_for=connected_for,
-                relation=relation,
-                connected_at=connected_at,
-                likely=likely and naming.project_receiver(info),
-                sends=sends,
-            )
-            continue
-        twin = _twin(connection, label, sender_id, model)
-        if twin:
-            seen.add(info.logical_key)
-            yield Miss(
-                receiver=info.name,
-                signal=signal_name,
-                sender=label,
-                reason="related_sender",
-                why=twin,
-                connected_for=connection.sender if connection is not None else "",
-                relation="another class of the same name",
-                connected_at=connected_at,
-                likely=naming.project_receiver(info),
-                sends=sends,
-            )
+        else:
+            why = _twin(connection, label, sender_id, model)
+            if not why:
+                continue
+            connected_for = connection.sender if connection is not None else ""
+            relation, likely = "another class of the same name", True
+        seen.add(info.logical_key)
+        yield Miss(
+            receiver=info.name,
+            signal=signal_name,
+            sender=label,
+            reason="related_sender",
+            why=why,
+            connected_for=connected_for,
+            relation=relation,
+            connected_at=connected_at,
+            likely=likely and naming.project_receiver(info),
+            sends=sends,
+        )
     yield from _collected(view, signal_name, label, sends, ran, seen, first_at)
 
 
