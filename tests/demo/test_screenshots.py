@@ -119,6 +119,9 @@ def test_filter_shows_why_a_receiver_did_not_run_only_while_it_names_it(page: An
     panel = page.locator("#SignalPanel")
     panel.locator(".spTimeline").wait_for()
     row = panel.locator("table.spMissed tr.spMaybe", has_text="pin_cover_photo")
+    # The panel's stylesheet (which hides the row) comes with the panel's content: wait for it
+    # to apply rather than race it.
+    row.wait_for(state="hidden")
     assert row.is_hidden()
 
     panel.locator(".spFilter").fill("pin_cover_photo")
