@@ -13,19 +13,11 @@ import pytest
 from django.db.models.signals import post_save
 
 from tests import views
+from tests.browser_support import launch, needs_chromium, open_signal_panel
 from tests.testapp.models import Author, Book
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 #: The panel page's screenshot of docs/panel.md; replaced only with ``SCREENSHOTS=1`` (``make
 #: screenshots``), so that a test run leaves the working tree as it was. Otherwise it goes to
 #: pytest's temporary directory. (README's, docs/panel.png, is tests/thirdparty/test_browser.py's.)
@@ -34,7 +26,7 @@ README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -80,7 +72,7 @@ def receivers(settings: Any, browser_panels: None) -> Iterator[None]:
 @pytest.fixture
 def page(live_server: Any, receivers: None) -> Iterator[Any]:
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1500, "height": 1350})
         page = context.new_page()
         errors: list[str] = []
@@ -92,18 +84,11 @@ def page(live_server: Any, receivers: None) -> Iterator[Any]:
         assert errors == []
 
 
-def open_panel(page: Any) -> Any:
-    page.locator("#djDebugToolbar a.SignalPanel").click()
-    panel = page.locator("#SignalPanel")
-    panel.locator(".spTimeline").wait_for()
-    return panel
-
-
 def test_panel_in_the_browser(page: Any, tmp_path: Path) -> None:
     nav = page.locator("#djdt-SignalPanel")
     assert "problems" in nav.inner_text()
 
-    panel = open_panel(page)
+    panel = open_signal_panel(page)
     assert panel.locator(".spProblems").is_visible()
 
     # A nested send is folded under the receiver that made it; "+" unfolds it.
@@ -145,7 +130,7 @@ def test_panel_in_the_browser(page: Any, tmp_path: Path) -> None:
 
 
 def test_receiver_table_sorts_and_timeline_folds_in_the_browser(page: Any) -> None:
-    panel = open_panel(page)
+    panel = open_signal_panel(page)
     calls = panel.locator(".spReceivers th", has_text="Calls")
     calls.locator(".spSort").click()  # Most calls first.
     first = panel.locator(".spReceivers tbody tr").first.locator("td").nth(2).inner_text()

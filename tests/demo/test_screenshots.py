@@ -15,23 +15,16 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from tests.browser_support import launch, needs_chromium, open_signal_panel
+
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    needs_chromium,
 ]
 
 # README's tour: scenario -> (the receivers whose rows to unfold, in order, or none to show the
@@ -64,7 +57,7 @@ def page(live_server: Any, demo_data: None, settings: Any) -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread while it is open, and Django's ORM
     # refuses to run beside one: start it after the database is ready, stop it before the flush.
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         page.base_url = live_server.url
@@ -89,9 +82,7 @@ def test_signal_panel_on_the_scenario(page: Any, shots: Path, slug: str) -> None
     unfold, expected = SHOTS[slug]
     page.goto(page.base_url + reverse(slug))
 
-    page.locator("#djDebugToolbar a.SignalPanel").click()
-    panel = page.locator("#SignalPanel")
-    panel.locator(".spTimeline").wait_for()
+    panel = open_signal_panel(page)
     # The scenarios' pictures show every send, those that reached no receiver too.
     quiet = panel.locator(".spShowQuiet")
     if quiet.count():
@@ -115,13 +106,8 @@ def test_filter_shows_why_a_receiver_did_not_run_only_while_it_names_it(page: An
     # Saving a plain Photo: pin_cover_photo, connected for the proxy CoverPhoto, is not expected
     # to run, so its row is only an explanation, hidden until the filter names it.
     page.goto(page.base_url + reverse("slow"))
-    page.locator("#djDebugToolbar a.SignalPanel").click()
-    panel = page.locator("#SignalPanel")
-    panel.locator(".spTimeline").wait_for()
+    panel = open_signal_panel(page)
     row = panel.locator("table.spMissed tr.spMaybe", has_text="pin_cover_photo")
-    # The panel's stylesheet (which hides the row) comes with the panel's content: wait for it
-    # to apply rather than race it.
-    row.wait_for(state="hidden")
     assert row.is_hidden()
 
     panel.locator(".spFilter").fill("pin_cover_photo")

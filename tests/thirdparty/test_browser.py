@@ -15,25 +15,17 @@ from typing import Any
 
 import pytest
 
+from tests.browser_support import launch, needs_chromium, open_signal_panel
 from tests.thirdparty.flows import PASSWORD, USERNAME
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "panel.png"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -42,7 +34,7 @@ def admin_page(live_server: Any, superuser: Any, settings: Any) -> Iterator[Any]
     # How long a receiver takes depends on the machine, which a test cannot know.
     settings.SIGNAL_PANEL = {"SLOW_RECEIVER_MS": 10_000}
     with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         context = browser.new_context(viewport={"width": 1500, "height": 1300})
         page = context.new_page()
         errors: list[str] = []
@@ -59,17 +51,10 @@ def admin_page(live_server: Any, superuser: Any, settings: Any) -> Iterator[Any]
         assert errors == []
 
 
-def open_saving_request(page: Any) -> Any:
-    page.locator("#djDebugToolbar a.SignalPanel").click()
-    panel = page.locator("#SignalPanel")
-    panel.locator(".spTimeline").wait_for()
-    return panel
-
-
 def test_the_panel_shows_the_apps_signals_and_nothing_of_the_toolbars(
     admin_page: Any, tmp_path: Path
 ) -> None:
-    panel = open_saving_request(admin_page)
+    panel = open_signal_panel(admin_page)
     text = panel.inner_text()
     # The save of the note and simple-history's receiver of it.
     assert "notes.Note" in text
