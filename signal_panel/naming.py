@@ -25,6 +25,7 @@ import decimal
 import enum
 import functools
 import itertools
+import math
 import os
 import re
 import sys
@@ -50,6 +51,8 @@ __all__ = [
     "is_secret",
     "kept_parts",
     "mask",
+    "mask_model_args",
+    "portable",
     "receiver_info",
     "sender_label",
     "short_path",
@@ -346,6 +349,8 @@ _T_OF = "of"  # (tag, type name, model label): a queryset or a manager
 _T_CLASS = "class"  # (tag, label)
 _T_NAMED = "named"  # (tag, text): a function, an enum member, a stdlib value's text
 _T_OBJECT = "object"  # (tag, class label)
+# Only in what portable() makes of a snapshot: (tag, the text describe() gives for it there).
+_T_SHOWN = "shown"
 
 #: Values kept as they are: builtin, immutable, holding nothing of the program.
 _KEPT: frozenset[type] = frozenset({type(None), bool, int, float, complex})
@@ -493,7 +498,7 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
     ``secret`` are masked. Never raises."""
     try:
         kind = type(kept)
-        if kind is not tuple:
+        if kind is not tuple and kind is not list:  # a list: a snapshot back from JSON
             if kind is str and len(kept) > limit:
                 return f"{kept[:limit]!r}… ({len(kept)} chars)"
             return _truncate(repr(kept), limit)
@@ -529,9 +534,68 @@ def describe(kept: Any, limit: int, secret: re.Pattern[str] | None = None, depth
             return f"<{kept[1]} of {kept[2]}>"
         if tag in (_T_CLASS, _T_NAMED):
             return _truncate(str(kept[1]), limit)
+        if tag == _T_SHOWN:
+            return str(kept[1])
         return f"<{kept[1]} object>"
     except Exception:
         return "<?>"
+
+
+#: Types of the values JSON holds as they are (a float only when it is finite).
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def portable(kept: Any, limit: int, secret: re.Pattern[str]) -> Any:
+    """What :func:`snapshot` kept, as JSON keeps it (the toolbar's store), secrets already
+    masked: :func:`describe` gives the same text for the result as for ``kept``, after a trip
+    through JSON too. Scalars JSON holds exactly stay as they are, tagged tuples become lists,
+    anything else (bytes, complex, an infinite float) and every masked value becomes its text.
+    ``limit`` is the one :func:`describe` would use there. Never raises."""
+    try:
+        kind = type(kept)
+        if kind in _JSON_SCALARS:
+            return kept
+        if kind is float and math.isfinite(kept):
+            return kept
+        if kind is not tuple:
+            return (_T_SHOWN, describe(kept, limit))
+        tag = kept[0]
+        if tag == _T_ITEMS:
+            items = kept[3]
+            if not items:
+                return kept
+            changed: list[Any] | None = None  # the items, once one of them changed
+            if kept[1] == "dict":
+                for at, (k, v, text) in enumerate(items):
+                    new_k = k if type(k) in _JSON_SCALARS else portable(k, 30, secret)
+                    if is_secret(text, secret):
+                        new_v: Any = (_T_SHOWN, mask())
+                    else:
+                        new_v = v if type(v) in _JSON_SCALARS else portable(v, 40, secret)
+                    if changed is None and (new_k is not k or new_v is not v):
+                        changed = list(items[:at])
+                    if changed is not None:
+                        changed.append((new_k, new_v, text))
+            else:
+                for at, item in enumerate(items):
+                    new = item if type(item) in _JSON_SCALARS else portable(item, 40, secret)
+                    if changed is None and new is not item:
+                        changed = list(items[:at])
+                    if changed is not None:
+                        changed.append(new)
+            return kept if changed is None else (tag, kept[1], kept[2], changed)
+        if tag == _T_MODEL:
+            if is_secret(_pk_name(kept[1]), secret):
+                return (tag, kept[1], None)  # describe() masks it: a session's pk is its key
+            pk = kept[2]
+            if type(pk) is int or type(pk) is str:
+                return kept  # JSON writes the tuple as a list
+            return (tag, kept[1], portable(pk, 40, secret))
+        if tag == _T_TEXT and type(kept[1]) is not str:
+            return (_T_SHOWN, describe(kept, limit))
+        return kept
+    except Exception:
+        return (_T_SHOWN, "<?>")
 
 
 #: model label -> the name of its primary key field (read when describing, from the app registry).
@@ -556,6 +620,12 @@ def describe_model_args(label: str, kept: Any, limit: int, secret: re.Pattern[st
     """:func:`describe` for ``pre_init``'s positional ``args``: the field values of the model
     labelled ``label``, in field order (as ``Model.__init__`` reads them), with the values of
     fields whose names are secret masked (a user's password hash, a session's data)."""
+    return describe(mask_model_args(label, kept, secret), limit, secret)
+
+
+def mask_model_args(label: str, kept: Any, secret: re.Pattern[str]) -> Any:
+    """The snapshot of ``pre_init``'s positional ``args`` with the values of the secret fields
+    of the model labelled ``label`` masked (see :func:`describe_model_args`)."""
     try:
         if type(kept) is tuple and kept[0] == _T_ITEMS and kept[3]:
             from django.apps import apps
@@ -573,7 +643,7 @@ def describe_model_args(label: str, kept: Any, limit: int, secret: re.Pattern[st
             kept = (_T_ITEMS, name, size, masked + items[len(masked) :])
     except Exception:
         pass
-    return describe(kept, limit, secret)
+    return kept
 
 
 #: Words that make a name secret wherever they stand in it: ``accessToken``, ``access_token``

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from signal_panel import recording
 from signal_panel.recording import Recording
-from signal_panel.stats import empty_stats, panel_stats, template_context
+from signal_panel.stats import empty_stats, stored_stats, template_context
 
 __all__ = ["SignalPanel"]
 
@@ -104,7 +104,7 @@ class SignalPanel(Panel):
         if self._recording is None:
             stats = empty_stats()
         else:
-            stats = panel_stats(self._recording)
+            stats = stored_stats(self._recording)
             # The recording holds references to signals and nested objects: keep only the stats.
             self._recording = None
         self.record_stats(stats)  # type: ignore[no-untyped-call]

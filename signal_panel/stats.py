@@ -5,6 +5,12 @@ formatting, CSS classes, flags such as ``is_slow``. The result holds only dicts,
 float, bool and None, because the toolbar keeps it in its store as JSON and may render the panel
 from there later, in another process (the history panel, ``DatabaseStore``).
 
+In two steps, so the response does not wait for what only the opened panel shows:
+:func:`stored_stats` runs in ``generate_stats`` (the counts, the problems, what did not run, the
+registry, and the recording frozen by :mod:`signal_panel.frozen`); :func:`expand` runs when the
+panel's content is rendered (the timeline, the problem links, the by-receiver table).
+:func:`panel_stats` does both.
+
 Size: a recording holds up to ``MAX_CALLS`` (10,000 by default) receiver calls. Alike sends that
 nothing happened in (``post_init`` for every row loaded, the same receivers running for each object
 saved in a loop) fold into one row with a count, and the timeline stops after
@@ -17,19 +23,24 @@ from __future__ import annotations
 import importlib
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from django.utils.translation import gettext, ngettext
 
-from signal_panel import diagnostics, naming, registry
-from signal_panel.recording import Nested, drive
+from signal_panel import diagnostics, frozen, naming, registry
+from signal_panel.frozen import FrozenCall, FrozenSend
+from signal_panel.recording import Nested, ReceiverCall, Recording, Send, drive
 
-if TYPE_CHECKING:
-    from signal_panel.problems import Problem
-    from signal_panel.recording import ReceiverCall, Recording, Send
-
-__all__ = ["TIMELINE_ROWS", "empty_stats", "panel_stats", "registry_stats", "template_context"]
+__all__ = [
+    "TIMELINE_ROWS",
+    "empty_stats",
+    "expand",
+    "panel_stats",
+    "registry_stats",
+    "stored_stats",
+    "template_context",
+]
 
 #: Most rows the timeline renders (sends, folded runs and receiver calls together).
 TIMELINE_ROWS = 1000
@@ -84,19 +95,6 @@ def _short_receiver(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """JSON-able copy of a ``Problem.details`` value (anything else becomes its ``str``)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if depth > 3:
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v, depth + 1) for v in value]
-    return str(value)
-
-
 def _detail_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_detail_text(v) for v in value)
@@ -111,7 +109,7 @@ def _detail(key: str, value: Any) -> dict[str, str]:
     """One line of a problem's details: ``max_ns`` of ``13288908`` reads ``max: 13.29 ms``."""
     if key.endswith("_ns") and isinstance(value, int) and not isinstance(value, bool):
         return {"name": key[:-3].replace("_", " "), "text": f"{_ms(value)} ms"}
-    return {"name": key.replace("_", " "), "text": _detail_text(_plain(value))}
+    return {"name": key.replace("_", " "), "text": _detail_text(frozen._plain(value))}
 
 
 def _row_class(base: str, parent: str, hidden: bool) -> str:
@@ -153,19 +151,47 @@ class _ReceiverGroup:
         self.slow = 0
 
 
-class _Builder:
-    """One pass over a recording, then the parts of the stats, sharing what the pass found."""
+#: What the builder reads a send and a call through: the views of a live recording, or a frozen
+#: one's objects (the same attributes).
+_Send = Send | FrozenSend
+_Call = ReceiverCall | FrozenCall
 
-    def __init__(self, recording: Recording) -> None:
-        self.recording = recording
-        self.config = recording.config
-        sends = self.sends = recording.sends
+
+def _view_package(call: ReceiverCall) -> str:
+    info = call._info
+    return "" if naming.project_receiver(info) else naming.receiver_package(info.name)
+
+
+def _frozen_package(call: FrozenCall) -> str:
+    return call.package or ""
+
+
+class _Builder:
+    """One pass over a recording, then the parts of the stats, sharing what the pass found.
+
+    It reads either a live :class:`Recording` (:func:`stored_stats` of a large one) or what
+    :func:`signal_panel.frozen.thaw` made of a frozen one (:func:`expand`): the same attributes
+    either way. ``package_of`` tells a call's receiver's package ("" for the project's).
+    """
+
+    def __init__(
+        self,
+        sends: list[Any],
+        problems: list[Any],
+        duration_ns: int,
+        *,
+        fold_library_receivers: bool,
+        package_of: Callable[[Any], str],
+    ) -> None:
+        self.fold_library_receivers = fold_library_receivers
+        self.package_of = package_of
+        self.sends = sends
         self.index = {id(send): i for i, send in enumerate(sends)}
-        self.total_ns = max(recording.duration_ns, 1)
-        if recording.active or not recording.duration_ns:
+        self.total_ns = max(duration_ns, 1)
+        if not duration_ns:  # still recording, or never started
             self.total_ns = max([self.total_ns, *(s.start_ns + s.duration_ns for s in sends)])
 
-        self.problems = recording.problems
+        self.problems = problems
         problem_sends: set[int] = set()
         problem_calls: set[int] = set()
         slow_calls: set[int] = set()
@@ -242,10 +268,10 @@ class _Builder:
         # receiver's logical key -> its library's package, or "" for the project's
         self.packages: dict[Any, str] = {}
 
-    def call_position(self, call: ReceiverCall) -> int:
+    def call_position(self, call: _Call) -> int:
         return next(i for i, each in enumerate(call.send.calls) if each is call)
 
-    def call_id(self, call: ReceiverCall) -> str:
+    def call_id(self, call: _Call) -> str:
         return f"c{self.index[id(call.send)]}_{self.call_position(call)}"
 
     def _bar(self, start_ns: int, duration_ns: int) -> tuple[str, str]:
@@ -254,27 +280,6 @@ class _Builder:
         x = min(max(start_ns * 100 / total, 0.0), 99.5)
         width = min(max(duration_ns * 100 / total, 0.5), 100.0 - x)
         return f"{x:.2f}", f"{width:.2f}"
-
-    # -- summary ---------------------------------------------------------------------------------
-
-    def summary(self) -> dict[str, Any]:
-        rec = self.recording
-        receiver_ns = rec.total_receiver_ns
-        return {
-            "send_count": rec.send_count,
-            "quiet_sends": rec.quiet_sends,
-            "observer_calls": rec.observer_calls,
-            "ignored_calls": rec.ignored_calls,
-            "call_count": rec.call_count,
-            "receiver_ms": round(receiver_ns / 1e6, 3),
-            "receiver_time": _ms(receiver_ns),
-            "duration_time": _ms(rec.duration_ns),
-            "problem_count": len(self.problems),
-            "truncated": rec.truncated,
-            "dropped_calls": rec.dropped_calls,
-            "dropped_sends": rec.dropped_sends,
-            "max_calls": self.config.max_calls,
-        }
 
     # -- problems --------------------------------------------------------------------------------
 
@@ -297,7 +302,7 @@ class _Builder:
             )
         return rows
 
-    def _targets(self, problem: Problem) -> list[dict[str, Any]]:
+    def _targets(self, problem: Any) -> list[dict[str, Any]]:
         targets: list[dict[str, Any]] = []
         seen: set[str] = set()
         for call in problem.calls:
@@ -325,14 +330,14 @@ class _Builder:
                 targets.append({"row": row, "label": label, "shown": row in self.rendered})
         return targets
 
-    def _chain(self, problem: Problem) -> list[str]:
+    def _chain(self, problem: Any) -> list[str]:
         """Receivers from the outermost call of a recursion down to its deepest re-entry."""
         if not problem.calls:
             return []
         root = problem.calls[0]
         deepest = max(problem.calls, key=lambda call: call.send.depth)
         chain: list[str] = []
-        call: ReceiverCall | None = deepest
+        call: _Call | None = deepest
         while call is not None:
             send_index = self.index.get(id(call.send))
             signal = self.names[send_index][1] if send_index is not None else "?"
@@ -365,7 +370,7 @@ class _Builder:
     # _emit and _send_rows yield the walkers of nested sends instead of calling them
     # (recording.drive): a timeline of any depth is built without recursion.
 
-    def _emit(self, siblings: list[Send], parent: str, depth: int, hidden: bool) -> Nested:
+    def _emit(self, siblings: list[_Send], parent: str, depth: int, hidden: bool) -> Nested:
         for item in self._fold(siblings):
             if self._full():
                 return
@@ -376,7 +381,7 @@ class _Builder:
             else:
                 yield self._send_rows(item, parent, depth, hidden)
 
-    def _fold(self, siblings: list[Send]) -> Iterator[Send | list[Send]]:
+    def _fold(self, siblings: list[_Send]) -> Iterator[_Send | list[_Send]]:
         """The siblings in order, with alike quiet sends of each quiet stretch gathered into lists.
 
         A stretch is a run of consecutive quiet sends (receivers that returned, sent nothing and
@@ -385,7 +390,7 @@ class _Builder:
         that is full stops here too.
         """
         index, fold_keys = self.index, self.fold_keys
-        stretch: list[tuple[Send, int]] = []
+        stretch: list[tuple[_Send, int]] = []
         for send in siblings:
             key = fold_keys[index[id(send)]]
             if key >= 0:
@@ -399,9 +404,9 @@ class _Builder:
             yield from self._fold_stretch(stretch)
 
     @staticmethod
-    def _fold_stretch(stretch: list[tuple[Send, int]]) -> Iterator[Send | list[Send]]:
+    def _fold_stretch(stretch: list[tuple[_Send, int]]) -> Iterator[_Send | list[_Send]]:
         counts = Counter(key for _send, key in stretch)
-        folded: dict[int, list[Send]] = {}
+        folded: dict[int, list[_Send]] = {}
         for send, key in stretch:
             if counts[key] >= (FOLD_BUSY_SENDS if send.calls else FOLD_QUIET_SENDS):
                 folded.setdefault(key, []).append(send)
@@ -414,7 +419,7 @@ class _Builder:
                 placed.add(key)
                 yield group
 
-    def _send_rows(self, send: Send, parent: str, depth: int, hidden: bool) -> Nested:
+    def _send_rows(self, send: _Send, parent: str, depth: int, hidden: bool) -> Nested:
         rows = self.rows
         number = self.index[id(send)]
         row_id = f"s{number}"
@@ -471,12 +476,12 @@ class _Builder:
                 yield from self._call_row(call, number, position + offset, package_id, depth, True)
 
     def _call_groups(
-        self, calls: list[ReceiverCall]
-    ) -> Iterator[tuple[int, list[ReceiverCall], str | None]]:
+        self, calls: Sequence[_Call]
+    ) -> Iterator[tuple[int, Sequence[_Call], str | None]]:
         """``(position, [call], None)`` for each call shown on its own, and ``(position, calls,
         package)`` for each run of at least :data:`FOLD_LIBRARY_CALLS` consecutive calls of one
         library's receivers (``FOLD_LIBRARY_RECEIVERS``), none of them about a problem."""
-        if not self.config.fold_library_receivers or len(calls) < FOLD_LIBRARY_CALLS:
+        if not self.fold_library_receivers or len(calls) < FOLD_LIBRARY_CALLS:
             for position, call in enumerate(calls):
                 yield position, [call], None
             return
@@ -495,25 +500,22 @@ class _Builder:
                     yield at, [calls[at]], None
             position = end
 
-    def _library_package(self, call: ReceiverCall) -> str | None:
+    def _library_package(self, call: _Call) -> str | None:
         """The package of a library's receiver (not the project's, and no problem is about the
         call), else None."""
         if id(call) in self.problem_calls:
             return None
-        info = call._info
-        package = self.packages.get(info.logical_key)
+        key = call.logical_key
+        package = self.packages.get(key)
         if package is None:
-            project = naming.project_receiver(info)
-            package = self.packages[info.logical_key] = (
-                "" if project else naming.receiver_package(info.name)
-            )
+            package = self.packages[key] = self.package_of(call)
         return package or None
 
     def _package_row(
         self,
         row_id: str,
         package: str,
-        calls: list[ReceiverCall],
+        calls: Sequence[_Call],
         parent: str,
         depth: int,
         hidden: bool,
@@ -542,7 +544,7 @@ class _Builder:
         self.rendered.add(row_id)
 
     def _call_row(
-        self, call: ReceiverCall, number: int, position: int, parent: str, depth: int, hidden: bool
+        self, call: _Call, number: int, position: int, parent: str, depth: int, hidden: bool
     ) -> Nested:
         index = self.index
         self.shown_calls += 1
@@ -587,7 +589,7 @@ class _Builder:
         if nested:
             yield self._emit(nested, call_id, depth + 1, True)
 
-    def _run_rows(self, sends: list[Send], parent: str, depth: int, hidden: bool) -> None:
+    def _run_rows(self, sends: list[_Send], parent: str, depth: int, hidden: bool) -> None:
         first = sends[0]
         number = self.index[id(first)]
         row_id = f"r{number}"
@@ -624,7 +626,8 @@ class _Builder:
             }
         )
         css = _row_class("spCall", row_id, True)
-        for position, call in enumerate(first.calls):
+        first_calls: Sequence[_Call] = first.calls
+        for position, call in enumerate(first_calls):
             total = longest = queries = on_commit = 0
             for send in sends:
                 each = send.calls[position]
@@ -681,7 +684,7 @@ class _Builder:
         return rows
 
 
-def _callbacks(call: ReceiverCall) -> list[dict[str, Any]]:
+def _callbacks(call: _Call) -> list[dict[str, Any]]:
     """The ``on_commit`` callbacks of a call, each with what became of it."""
     return [
         {
@@ -843,17 +846,63 @@ def _build_registry(show_observer: bool) -> dict[str, Any]:
 # -- the stats ----------------------------------------------------------------------------------
 
 
-def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -> dict[str, Any]:
-    """The panel's stats for ``recording``: plain data (see the module's docstring).
+#: Largest recording (stored sends and receiver calls together) that ``generate_stats`` stores
+#: frozen, leaving the timeline to be built when the panel is opened. A larger one's timeline is
+#: built right away, from the recording, and stored instead: it stops at TIMELINE_ROWS rows, so
+#: the store keeps less than the frozen rows would take.
+FREEZE_ROWS = 2000
+
+
+def stored_stats(recording: Recording, *, registry_listing: bool | None = None) -> dict[str, Any]:
+    """What ``generate_stats`` stores for the finished ``recording``: the counts the toolbar shows
+    with the response (the sidebar's subtitle, the ``Server-Timing`` header), the problems, the
+    receivers that did not run and the registry, which describe this moment of the process, and
+    the recording itself, frozen (:mod:`signal_panel.frozen`), which :func:`expand` turns into
+    the timeline, the problem links and the by-receiver table. A recording of more than
+    :data:`FREEZE_ROWS` rows is stored expanded.
 
     ``registry_listing`` overrides the ``SHOW_REGISTRY`` setting.
     """
-    builder = _Builder(recording)
-    timeline, left = builder.timeline()
-    show_registry = recording.config.show_registry if registry_listing is None else registry_listing
+    config = recording.config
+    problems = recording.problems
+    receiver_ns = recording.total_receiver_ns
+    show_registry = config.show_registry if registry_listing is None else registry_listing
     missed = missed_rows(recording)
+    stats: dict[str, Any] = {
+        "send_count": recording.send_count,
+        "quiet_sends": recording.quiet_sends,
+        "observer_calls": recording.observer_calls,
+        "ignored_calls": recording.ignored_calls,
+        "call_count": recording.call_count,
+        "receiver_ms": round(receiver_ns / 1e6, 3),
+        "receiver_time": _ms(receiver_ns),
+        "duration_time": _ms(recording.duration_ns),
+        "problem_count": len(problems),
+        "truncated": recording.truncated,
+        "dropped_calls": recording.dropped_calls,
+        "dropped_sends": recording.dropped_sends,
+        "max_calls": config.max_calls,
+        "missed": missed,
+        "missed_listed": sum(1 for miss in missed if miss["listed"]),
+        "registry": registry_stats(show_observer=config.show_observer) if show_registry else None,
+    }
+    if len(recording.send_rows) + len(recording.call_rows) <= FREEZE_ROWS:
+        stats["recording"] = frozen.freeze(recording, problems)
+    else:
+        builder = _Builder(
+            recording.sends,
+            problems,
+            0 if recording.active else recording.duration_ns,
+            fold_library_receivers=config.fold_library_receivers,
+            package_of=_view_package,
+        )
+        stats.update(_built(builder))
+    return stats
+
+
+def _built(builder: _Builder) -> dict[str, Any]:
+    timeline, left = builder.timeline()
     return {
-        **builder.summary(),
         "problems": builder.problem_rows(),
         "timeline": timeline,
         # Rows of sends that reached no receiver: hidden until the panel's checkbox shows them.
@@ -861,18 +910,42 @@ def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -
         "timeline_left": left,
         "timeline_limit": TIMELINE_ROWS,
         "receivers": builder.receivers(),
-        "missed": missed,
-        "missed_listed": sum(1 for miss in missed if miss["listed"]),
-        "registry": (
-            registry_stats(show_observer=recording.config.show_observer) if show_registry else None
-        ),
     }
+
+
+def expand(stats: dict[str, Any]) -> dict[str, Any]:
+    """The panel's stats from what :func:`stored_stats` stored (after a trip through the toolbar's
+    store too): a frozen recording becomes the timeline, the problems with links into it, and
+    the by-receiver table. Stats stored expanded are returned as they are."""
+    data = stats.get("recording")
+    if data is None:
+        return stats
+    thawed = frozen.thaw(data)
+    builder = _Builder(
+        thawed.sends,
+        thawed.problems,
+        thawed.duration_ns,
+        fold_library_receivers=thawed.fold_library_receivers,
+        package_of=_frozen_package,
+    )
+    expanded = {key: value for key, value in stats.items() if key != "recording"}
+    expanded.update(_built(builder))
+    return expanded
+
+
+def panel_stats(recording: Recording, *, registry_listing: bool | None = None) -> dict[str, Any]:
+    """The panel's stats for ``recording``, all of them: plain data (see the module's docstring).
+
+    ``registry_listing`` overrides the ``SHOW_REGISTRY`` setting.
+    """
+    return expand(stored_stats(recording, registry_listing=registry_listing))
 
 
 def template_context(stats: dict[str, Any]) -> dict[str, Any]:
     """The template's context for ``stats``: the stats, plus the words that depend on the
     language the panel is rendered in (counts need ``ngettext``; doing it here rather than with
     ``{% blocktranslate %}`` in every row keeps a long timeline quick to render)."""
+    stats = expand(stats)
     no_receivers = gettext("no receivers")
     left_out = []
     observer = stats.get("observer_calls") or 0
@@ -919,4 +992,4 @@ def empty_stats() -> dict[str, Any]:
     """Stats for a request the panel did not record (its instrumentation was never enabled)."""
     from signal_panel.recording import Recording
 
-    return panel_stats(Recording(), registry_listing=False)
+    return stored_stats(Recording(), registry_listing=False)

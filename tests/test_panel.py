@@ -20,6 +20,7 @@ from django.test import AsyncClient, Client
 from django.urls import clear_url_caches
 
 from signal_panel.panels import SignalPanel
+from signal_panel.stats import expand
 from tests import views
 from tests.testapp.models import Author, Book
 
@@ -105,7 +106,8 @@ def stored_panel(response: Any) -> SignalPanel:
 
 
 def signals_in(stats: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(row["signal"], row["sender"]) for row in stats["timeline"] if row["type"] == "send"]
+    timeline = expand(stats)["timeline"]
+    return [(row["signal"], row["sender"]) for row in timeline if row["type"] == "send"]
 
 
 # -- recording per request -----------------------------------------------------------------------
@@ -115,7 +117,7 @@ def signals_in(stats: dict[str, Any]) -> list[tuple[str, str]]:
 def test_request_through_the_toolbar_records_the_views_sends(
     client: Client, panels: None, receivers: None
 ) -> None:
-    stats = stored_panel(client.get("/library/")).get_stats()
+    stats = expand(stored_panel(client.get("/library/")).get_stats())
     assert ("post_save", "testapp.Author") in signals_in(stats)
     assert ("page_viewed", "None") in signals_in(stats)
 
@@ -124,7 +126,7 @@ def test_request_through_the_toolbar_records_the_views_sends(
 def test_send_made_by_a_receiver_is_nested_under_its_call(
     client: Client, panels: None, receivers: None
 ) -> None:
-    timeline = stored_panel(client.get("/library/")).get_stats()["timeline"]
+    timeline = expand(stored_panel(client.get("/library/")).get_stats())["timeline"]
     [call] = [row for row in timeline if row.get("receiver", "").endswith(".first_book")]
     nested = [row for row in timeline if f"djToggleDetails_{call['id']} " in row["css"]]
     assert [(row["signal"], row["sender"]) for row in nested] == [
@@ -139,7 +141,7 @@ def test_send_made_by_a_receiver_is_nested_under_its_call(
 def test_nested_sends_start_folded_under_the_receiver_call(
     client: Client, panels: None, receivers: None
 ) -> None:
-    timeline = stored_panel(client.get("/library/")).get_stats()["timeline"]
+    timeline = expand(stored_panel(client.get("/library/")).get_stats())["timeline"]
     [call] = [row for row in timeline if row.get("receiver", "").endswith(".first_book")]
     nested = [row for row in timeline if f"djToggleDetails_{call['id']} " in row["css"]]
     assert (call["toggle"], {row["css"].split()[-1] for row in nested}) == ("+", {"djUnselected"})
@@ -189,7 +191,7 @@ def test_markup_from_the_observed_program_shows_as_text(
 @pytest.mark.django_db(transaction=True)
 async def test_async_view_on_asgi_is_recorded(panels: None, receivers: None) -> None:
     response = await AsyncClient().get("/async-library/")
-    stats = stored_panel(response).get_stats()
+    stats = expand(stored_panel(response).get_stats())
     sends = [row for row in stats["timeline"] if row["type"] == "send"]
     assert ("post_save", "testapp.Author") in signals_in(stats)
     assert [row["mode"] for row in sends if row["signal"] == "page_viewed"] == ["async"]
@@ -198,7 +200,7 @@ async def test_async_view_on_asgi_is_recorded(panels: None, receivers: None) -> 
 @pytest.mark.django_db(transaction=True)
 async def test_async_view_nests_the_receivers_send(panels: None, receivers: None) -> None:
     response = await AsyncClient().get("/async-library/")
-    timeline = stored_panel(response).get_stats()["timeline"]
+    timeline = expand(stored_panel(response).get_stats())["timeline"]
     [call] = [row for row in timeline if row.get("receiver", "").endswith(".first_book")]
     assert call["toggle"] == "+"
 
@@ -260,7 +262,7 @@ def test_panel_renders_from_the_database_store(
 def test_database_store_writes_are_not_recorded(
     client: Client, database_store: None, receivers: None
 ) -> None:
-    stats = stored_panel(client.get("/library/")).get_stats()
+    stats = expand(stored_panel(client.get("/library/")).get_stats())
     assert not [row for row in stats["timeline"] if row.get("sender", "").startswith("debug_tool")]
 
 
@@ -284,6 +286,6 @@ def test_both_signal_panels_keep_their_own_stats(
     toolbar = DebugToolbar.fetch(request_id)
     assert toolbar is not None
     builtin = toolbar.get_panel_by_id("SignalsPanel").get_stats()
-    ours = toolbar.get_panel_by_id("SignalPanel").get_stats()
+    ours = expand(toolbar.get_panel_by_id("SignalPanel").get_stats())
     assert "signals" in builtin
     assert "timeline" in ours

@@ -19,6 +19,8 @@ from debug_toolbar.toolbar import DebugToolbar
 from django.http import HttpResponse
 from django.test import AsyncClient, Client
 
+from signal_panel.stats import expand
+
 USERNAME = "admin"
 PASSWORD = "Sw0rdfish-thirdparty-42"
 
@@ -167,7 +169,7 @@ def stored_stats(request_id: str) -> dict[str, Any]:
     assert toolbar is not None, f"the toolbar stored nothing for request {request_id}"
     stats: dict[str, Any] = toolbar.get_panel_by_id(PANEL_ID).get_stats()  # type: ignore[no-untyped-call]
     assert stats, f"the signal panel stored no stats for request {request_id}"
-    return stats
+    return expand(stats)
 
 
 def _request_id(request: Request, response: HttpResponse) -> str:
