@@ -5,16 +5,19 @@ Run: ``python benchmarks/real_page.py [--rounds N] [--quick]``.
 
 Both variants run in this process, request after request through Django's WSGI handler (what
 ``runserver`` calls for each request, minus the socket), the toolbar's middleware and its store,
-interleaved round by round (the order alternates), with the garbage collector on; each figure is
-the fastest round. *toolbar* is the toolbar with its default panels
+interleaved round by round (the order alternates), with the garbage collector on. The times are
+the fastest round of each; the ratio is the median, over the rounds, of the two variants' ratio
+within the round, which a machine whose speed drifts from one second to the next moves less than
+the fastest rounds' ratio (printed beside it). *toolbar* is the toolbar with its default panels
 (``debug_toolbar.settings.PANELS_DEFAULTS``); *toolbar + panel* adds
 ``signal_panel.panels.SignalPanel``, so the ratio is what the panel's own work (recording plus
 building its data) adds to a page the toolbar serves. The size is the panel's stats as the store
 keeps them (JSON).
 
-The page (``/order-page/``) lists 200 items (``pre_init``/``post_init`` each), creates 20 orders
+The page (``/order-page/``) lists 100 items (``pre_init``/``post_init`` each), creates 20 orders
 (each: a ``pre_save`` and a ``post_save`` receiver, one of which queries and sends a custom
-signal with a receiver) and runs a query per order line: about 120 queries and 500 sends.
+signal with a receiver), counts the stock of each order's item and checks 40 more items: 101
+queries and 300 sends.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import gc
 import json
 import os
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -86,12 +90,12 @@ def order_page(request: Any) -> Any:
 
     from benchmarks.benchapp.models import Item, Order
 
-    items = list(Item.objects.order_by("id")[:200])
+    items = list(Item.objects.order_by("id")[:100])
     lines = []
     for item in items[:20]:
         order = Order.objects.create(item_id=item.pk, quantity=item.stock + 1)
         lines.append(f"{order.reference}: {Item.objects.filter(stock=item.stock).count()}")
-    for item in items[20:80]:
+    for item in items[20:60]:
         lines.append(str(Item.objects.filter(pk=item.pk).exists()))
     body = "<html><body><ul>" + "".join(f"<li>{line}</li>" for line in lines)
     return HttpResponse(body + "</ul></body></html>")
@@ -180,22 +184,27 @@ def main() -> int:
     with_panel = [*plain, "signal_panel.panels.SignalPanel"]
     handler = WSGIHandler()
     best = {"toolbar": float("inf"), "panel": float("inf")}
+    ratios: list[float] = []
     size, counts = 0, {}
     for variant in ("toolbar", "panel"):  # warm both up once
         serve(handler, plain if variant == "toolbar" else with_panel)
     for number in range(rounds):
         order = ("toolbar", "panel") if number % 2 == 0 else ("panel", "toolbar")
+        took = {}
         for variant in order:
             seconds, stored, seen = serve(handler, plain if variant == "toolbar" else with_panel)
+            took[variant] = seconds
             best[variant] = min(best[variant], seconds)
             if stored:
                 size, counts = stored, seen
+        ratios.append(took["panel"] / took["toolbar"])
     from benchmarks.benchapp.models import Order
 
     with CaptureQueriesContext(connection) as queries:
         order_page(None)
     Order.objects.all().delete()
-    ratio = best["panel"] / best["toolbar"]
+    ratio = statistics.median(ratios)
+    fastest = best["panel"] / best["toolbar"]
     load = ", ".join(f"{figure:.2f}" for figure in os.getloadavg())
     from importlib.metadata import version
 
@@ -218,6 +227,14 @@ def main() -> int:
             ratio <= COST_TARGET,
         ),
         (
+            "real page, ratio of the fastest rounds",
+            "-",
+            "-",
+            f"{fastest:.3f}x",
+            "-",
+            None,
+        ),
+        (
             "real page, the panel's stored stats",
             "-",
             "-",
@@ -229,9 +246,9 @@ def main() -> int:
     print(f"\n{'workload':<40} {'toolbar':>9} {'+ panel':>9} {'measured':>9} {'target':>9} result")
     missed = []
     for name, toolbar, panel, measured, target, met in rows:
-        result = "met" if met else "MISSED"
+        result = "report" if met is None else "met" if met else "MISSED"
         print(f"{name:<40} {toolbar:>9} {panel:>9} {measured:>9} {target:>9} {result}")
-        if not met:
+        if met is False:
             missed.append(f"{name} ({measured}, target {target})")
     print("\nMissed targets: " + "; ".join(missed) if missed else "\nAll targets met.")
     return 0

@@ -42,7 +42,11 @@ FLOOR_ROWS = [
     "one send, 0 receivers: floor",
     "one send, 1 receiver (as in IGNORE_SIGNALS): floor",
 ]
-REAL_PAGE_ROWS = ["real page, toolbar + panel vs toolbar", "real page, the panel's stored stats"]
+REAL_PAGE_ROWS = [
+    "real page, toolbar + panel vs toolbar",
+    "real page, ratio of the fastest rounds",
+    "real page, the panel's stored stats",
+]
 
 
 def run_quick(script: str) -> str:
