@@ -118,7 +118,13 @@ def _portable_arguments(
             kind = type(value)
             if kind in naming._JSON_SCALARS:
                 continue
-            if kind is tuple and value[0] == naming._T_MODEL and type(value[2]) is int:
+            if kind is tuple and value[0] == naming._T_ITEMS and not value[3]:
+                continue  # an empty container, or one only counted
+            if (
+                kind is tuple
+                and value[0] == naming._T_MODEL
+                and type(value[2]) in naming._JSON_SCALARS
+            ):
                 label = value[1]
                 key = (naming._T_MODEL, label)
                 hidden = secret_names.get(key)
@@ -146,6 +152,8 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
     secret_names: dict[Any, bool] = {}
     signals: list[str] = []
     signal_at: dict[int, int] = {}
+    # (id(code), offset) -> "file:line in function": the rows hold the code while this runs.
+    callsites: dict[tuple[int, int], str] = {}
     sends: list[list[Any]] = []
     for row in send_rows:
         signal = row[S_SIGNAL]
@@ -158,6 +166,11 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
             args = _portable_arguments(args, signal, row[S_SENDER], limit, secret, secret_names)
         parent = row[S_PARENT]
         library, robust, is_async = row[S_KIND]
+        code = row[S_CODE]
+        site = (id(code), row[S_LASTI])
+        callsite = callsites.get(site)
+        if callsite is None:
+            callsite = callsites[site] = naming.format_callsite(code, row[S_LASTI])
         sends.append(
             [
                 number,
@@ -167,7 +180,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
                 library,
                 bool(robust),
                 bool(is_async),
-                naming.format_callsite(row[S_CODE], row[S_LASTI]),
+                callsite,
                 row[S_START],
                 row[S_END],
                 row[S_IN_ATOMIC],
