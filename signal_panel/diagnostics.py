@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch import Signal
 
 from signal_panel import naming, problems, registry
-from signal_panel.problems import Problem
+from signal_panel.problems import Problem, grouped_problem
 
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording
@@ -62,14 +62,16 @@ def _repeated_queries(recording: Recording) -> Iterator[Problem]:
             for shape, count in merged.items():
                 if count < threshold:
                     continue
-                problem = grouped.get((call.logical_key, shape))
-                if problem is None:
-                    problem = grouped[(call.logical_key, shape)] = Problem(
-                        "repeated_query",
-                        "",
-                        locations=[call.location],
-                        details={"sql": shape, "count": 0, "calls": 0, "threshold": threshold},
-                    )
+                problem = grouped_problem(
+                    grouped,
+                    (call.logical_key, shape),
+                    "repeated_query",
+                    call.location,
+                    sql=shape,
+                    count=0,
+                    calls=0,
+                    threshold=threshold,
+                )
                 problem.calls.append(call)
                 problem.sends.append(call.send)
                 problem.details["count"] = max(problem.details["count"], count)
@@ -264,19 +266,16 @@ def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
             if callback.outcome not in ("discarded", "lost"):
                 continue
             key = (call.logical_key, callback.name, callback.outcome)
-            problem = grouped.get(key)
-            if problem is None:
-                problem = grouped[key] = Problem(
-                    "discarded_on_commit",
-                    "",
-                    locations=[call.location],
-                    details={
-                        "callback": callback.name,
-                        "outcome": callback.outcome,
-                        "receiver": call.receiver_name,
-                        "count": 0,
-                    },
-                )
+            problem = grouped_problem(
+                grouped,
+                key,
+                "discarded_on_commit",
+                call.location,
+                callback=callback.name,
+                outcome=callback.outcome,
+                receiver=call.receiver_name,
+                count=0,
+            )
             problem.details["count"] += 1
             if call not in problem.calls:
                 problem.calls.append(call)

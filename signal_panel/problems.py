@@ -46,6 +46,18 @@ def _ms(ns: int) -> str:
     return f"{ns / 1e6:.1f} ms"
 
 
+def grouped_problem(
+    grouped: dict[Any, Problem], key: Any, kind: str, location: str, **details: Any
+) -> Problem:
+    """The problem filed under ``key`` in ``grouped``: made the first time the key comes up, of
+    ``kind``, pointing at ``location``, with ``details``; its message is written once the
+    finder has seen everything."""
+    problem = grouped.get(key)
+    if problem is None:
+        problem = grouped[key] = Problem(kind, "", locations=[location], details=details)
+    return problem
+
+
 def _walk(sends: list[Send]) -> Iterator[ReceiverCall]:
     for send in sends:
         yield from send.calls
@@ -189,12 +201,9 @@ def _slow(recording: Recording) -> Iterator[Problem]:
         own = _own_ns(call)
         if own < threshold:
             continue
-        problem = by_receiver.get(call.logical_key)
-        if problem is None:
-            problem = by_receiver[call.logical_key] = Problem(
-                "slow_receiver", "", details={"max_ns": 0}
-            )
-            problem.locations.append(call.location)
+        problem = grouped_problem(
+            by_receiver, call.logical_key, "slow_receiver", call.location, max_ns=0
+        )
         problem.calls.append(call)
         problem.sends.append(call.send)
         problem.details["max_ns"] = max(problem.details["max_ns"], own)
@@ -214,11 +223,8 @@ def _errors(recording: Recording) -> Iterator[Problem]:
         if call.error is None:
             continue
         key = (call.swallowed, call.logical_key, call.error)
-        problem = grouped.get(key)
-        if problem is None:
-            kind = "swallowed_error" if call.swallowed else "raised_error"
-            problem = grouped[key] = Problem(kind, "")
-            problem.locations.append(call.location)
+        kind = "swallowed_error" if call.swallowed else "raised_error"
+        problem = grouped_problem(grouped, key, kind, call.location)
         problem.calls.append(call)
         problem.sends.append(call.send)
     for (swallowed, _key, error), problem in grouped.items():
@@ -267,14 +273,15 @@ def _ignored_returns(recording: Recording) -> Iterator[Problem]:
             if returned is None:
                 continue
             key = (call.logical_key, short, returned)
-            problem = grouped.get(key)
-            if problem is None:
-                problem = grouped[key] = Problem(
-                    "ignored_return",
-                    "",
-                    locations=[call.location],
-                    details={"signal": short, "returned": returned, "sender": send.sender},
-                )
+            problem = grouped_problem(
+                grouped,
+                key,
+                "ignored_return",
+                call.location,
+                signal=short,
+                returned=returned,
+                sender=send.sender,
+            )
             problem.calls.append(call)
             problem.sends.append(send)
     for (_key, short, returned), problem in grouped.items():
@@ -309,20 +316,17 @@ def _connections(recording: Recording) -> Iterator[Problem]:
             # libraries' own plumbing (the test client connects per request): not the project's.
             continue
         key = (event.action, id(event.signal), event.receiver_name, event.callsite)
-        problem = grouped.get(key)
-        if problem is None:
-            problem = grouped[key] = Problem(
-                "connect_during_request",
-                "",
-                locations=[event.callsite],
-                details={
-                    "action": event.action,
-                    "signal": event.signal_name,
-                    "receiver": event.receiver_name,
-                    "callsite": event.callsite,
-                    "count": 0,
-                },
-            )
+        problem = grouped_problem(
+            grouped,
+            key,
+            "connect_during_request",
+            event.callsite,
+            action=event.action,
+            signal=event.signal_name,
+            receiver=event.receiver_name,
+            callsite=event.callsite,
+            count=0,
+        )
         problem.details["count"] += 1
     for problem in grouped.values():
         details = problem.details
