@@ -66,6 +66,8 @@ def _walk(sends: list[Send]) -> Iterator[ReceiverCall]:
 def _duplicates(recording: Recording) -> Iterator[Problem]:
     groups: dict[tuple[str, Any], Problem] = {}
     for send in recording.sends:
+        if len(send.calls) < 2:  # most sends: one receiver or none
+            continue
         by_key: dict[Any, list[ReceiverCall]] = {}
         for call in send.calls:
             by_key.setdefault(call.logical_key, []).append(call)
@@ -144,6 +146,12 @@ def _recursion(recording: Recording) -> Iterator[Problem]:
     # Depth-first over the tree (from an explicit stack: a chain may be as deep as the program
     # survived), keeping the receivers on the current path. A chain is reported once, at the
     # outermost call of the receiver, with the deepest nesting reached below it.
+    # A receiver can only have re-entered itself if it ran inside a send made by a call of
+    # itself: most recordings have no such pair, and need no walk.
+    calls = recording.calls
+    holders = {call.logical_key for call in calls if call.sends}
+    if not any(call.logical_key in holders for call in calls if call.depth):
+        return
     chains: dict[int, Problem] = {}
     path: dict[Any, tuple[ReceiverCall, int]] = {}
     # A send is entered by entering its calls (most sends reach no receiver).
@@ -198,6 +206,8 @@ def _slow(recording: Recording) -> Iterator[Problem]:
     threshold = recording.config.slow_receiver_ns
     by_receiver: dict[Any, Problem] = {}
     for call in _walk(recording.sends):
+        if call.duration_ns < threshold:  # its own time is no longer than that
+            continue
         own = _own_ns(call)
         if own < threshold:
             continue
