@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from signal_panel.problems import Problem
     from signal_panel.recording import Recording
 
-__all__ = ["FrozenRecording", "freeze", "thaw"]
+__all__ = ["FrozenRecording", "freeze", "plain_data", "thaw"]
 
 # A frozen send.
 (
@@ -80,16 +80,17 @@ __all__ = ["FrozenRecording", "freeze", "thaw"]
 ) = range(12)
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """JSON-able copy of a ``Problem.details`` value (anything else becomes its ``str``)."""
+def plain_data(value: Any, depth: int = 0) -> Any:
+    """A JSON-able copy of ``value``, such as a ``Problem.details`` (anything else becomes its
+    ``str``)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if depth > 3:
+    if depth > 4:
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+        return {str(k): plain_data(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v, depth + 1) for v in value]
+        return [plain_data(v, depth + 1) for v in value]
     return str(value)
 
 
@@ -239,7 +240,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
                 problem.kind,
                 problem.message,
                 [str(location) for location in problem.locations],
-                _plain(problem.details),
+                plain_data(problem.details),
                 [call_at[id(call._row)] for call in problem.calls if id(call._row) in call_at],
                 [send_at[id(send._row)] for send in problem.sends if id(send._row) in send_at],
             ]

@@ -109,7 +109,7 @@ def _detail(key: str, value: Any) -> dict[str, str]:
     """One line of a problem's details: ``max_ns`` of ``13288908`` reads ``max: 13.29 ms``."""
     if key.endswith("_ns") and isinstance(value, int) and not isinstance(value, bool):
         return {"name": key[:-3].replace("_", " "), "text": f"{_ms(value)} ms"}
-    return {"name": key.replace("_", " "), "text": _detail_text(frozen._plain(value))}
+    return {"name": key.replace("_", " "), "text": _detail_text(frozen.plain_data(value))}
 
 
 def _row_class(base: str, parent: str, hidden: bool) -> str:

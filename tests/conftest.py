@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -36,3 +37,19 @@ def site_library(tmp_path: Path) -> Iterator[Callable[[str, str], ModuleType]]:
     sys.path.remove(str(root))
     for name in made:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[..., None]]:
+    """``connect(signal, receiver, **kwargs)``: connected for the duration of the test."""
+    made: list[tuple[Any, Any, dict[str, Any]]] = []
+
+    def connect(signal: Any, receiver: Any, **kwargs: Any) -> None:
+        signal.connect(receiver, **kwargs)
+        made.append((signal, receiver, kwargs))
+
+    yield connect
+    for signal, receiver, kwargs in made:
+        signal.disconnect(
+            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,19 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def no_slow_receivers(settings: Any) -> None:
     settings.SIGNAL_PANEL = {"SLOW_RECEIVER_MS": 10_000}
-
-
-@pytest.fixture
-def connect() -> Iterator[Callable[..., None]]:
-    made: list[tuple[Any, Any, dict[str, Any]]] = []
-
-    def connect(signal: Any, receiver: Any, **kwargs: Any) -> None:
-        signal.connect(receiver, **kwargs)
-        made.append((signal, receiver, kwargs))
-
-    yield connect
-    for signal, receiver, kwargs in made:
-        signal.disconnect(receiver, sender=kwargs.get("sender"))
 
 
 def stamp(sender: Any, instance: Author, **kwargs: Any) -> str:

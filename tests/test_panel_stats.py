@@ -7,7 +7,7 @@ import gc
 import inspect
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,22 +43,6 @@ def render(data: dict[str, Any]) -> str:
 
 def rows(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [row for row in data["timeline"] if row["type"] == kind]
-
-
-@pytest.fixture
-def connect() -> Iterator[Callable[..., None]]:
-    """``connect(signal, receiver, **kwargs)`` for the duration of the test."""
-    made: list[tuple[Any, Any, dict[str, Any]]] = []
-
-    def connect(signal: Any, receiver: Any, **kwargs: Any) -> None:
-        signal.connect(receiver, **kwargs)
-        made.append((signal, receiver, kwargs))
-
-    yield connect
-    for signal, receiver, kwargs in made:
-        signal.disconnect(
-            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
-        )
 
 
 def noop(sender: Any, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from django.core.management.color import supports_color
 
 from signal_panel import record_signals
 from signal_panel.conf import get_config
+from signal_panel.frozen import plain_data
 from signal_panel.problems import Problem
 from signal_panel.recording import ReceiverCall, Recording, Send
 from signal_panel.text import format_tree
@@ -132,19 +133,6 @@ def _method(send: Send) -> str:
     return ("a" if send.is_async else "") + ("send_robust" if send.robust else "send")
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """A JSON-able copy of ``value`` (anything else becomes its ``str``)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if depth > 4:
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v, depth + 1) for v in value]
-    return str(value)
-
-
 def _send_data(send: Send, stored: set[int]) -> dict[str, Any]:
     return {
         "signal": send.signal_name,
@@ -182,7 +170,7 @@ def _problem_data(problem: Problem) -> dict[str, Any]:
         "kind": problem.kind,
         "message": problem.message,
         "locations": list(problem.locations),
-        "details": _plain(problem.details),
+        "details": plain_data(problem.details),
     }
 
 
