@@ -18,7 +18,6 @@ rows; ``overhead.py``'s targets for the same rows are printed beside them.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import timeit
@@ -28,15 +27,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness import parse_rounds
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--quick", action="store_true")
-    options = parser.parse_args()
-    if options.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    rounds, number = (3, 2_000) if options.quick else (options.rounds, 100_000)
+    rounds, quick = parse_rounds(__doc__.splitlines()[0], rounds=9, quick_rounds=3)
+    number = 2_000 if quick else 100_000
 
     import django
     from django.conf import settings

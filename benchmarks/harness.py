@@ -90,7 +90,8 @@ class VanillaWorker:
         self._process.wait()
 
 
-def parse_options(description: str, argv: Sequence[str] | None, rounds: int) -> Options:
+def _parsed(description: str, argv: Sequence[str] | None, rounds: int) -> argparse.Namespace:
+    """``--rounds N`` (``rounds`` when not given: ``args.rounds`` is then None) and ``--quick``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--rounds", type=int, default=None, help=f"rounds of the timed workloads ({rounds})"
@@ -99,12 +100,28 @@ def parse_options(description: str, argv: Sequence[str] | None, rounds: int) -> 
     args = parser.parse_args(argv)
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    return args
+
+
+def parse_options(description: str, argv: Sequence[str] | None, rounds: int) -> Options:
+    args = _parsed(description, argv, rounds)
     if args.quick:
         return Options(rounds=args.rounds or 3, memory_rounds=1, render_rounds=1, quick=True)
     count = args.rounds or rounds
     return Options(
         rounds=count, memory_rounds=min(2, count), render_rounds=min(5, count), quick=False
     )
+
+
+def parse_rounds(
+    description: str, rounds: int, quick_rounds: int, argv: Sequence[str] | None = None
+) -> tuple[int, bool]:
+    """The options of a script with one kind of round: how many rounds to run (``--rounds``,
+    else ``rounds``, or ``quick_rounds`` with ``--quick``) and whether it is a smoke run."""
+    args = _parsed(description, argv, rounds)
+    if args.quick:
+        return args.rounds or quick_rounds, True
+    return args.rounds or rounds, False
 
 
 def main(description: str, sections: Sequence[Section], argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,6 @@ queries and 300 sends.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import os
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness import parse_rounds
 
 #: The share of the page the panel may add, and the largest stored stats.
 COST_TARGET = 1.05
@@ -166,13 +167,7 @@ def serve(handler: Any, panels: list[str]) -> tuple[float, int, dict[str, int]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--quick", action="store_true")
-    options = parser.parse_args()
-    if options.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    rounds = 5 if options.quick else options.rounds
+    rounds, _quick = parse_rounds(__doc__.splitlines()[0], rounds=40, quick_rounds=5)
     configure()
     _urls()
     from debug_toolbar.settings import PANELS_DEFAULTS
