@@ -100,42 +100,29 @@ def _portable_arguments(
     sender: str,
     limit: int,
     secret: Any,
-    secret_names: dict[Any, bool],
+    verdicts: dict[str, bool],
 ) -> tuple[Any, ...] | list[Any]:
     """``(name, snapshot, ...)`` of a send's arguments with secrets masked and every snapshot
     portable (:func:`naming.portable <signal_panel.naming.portable>`): ``args`` itself when
-    nothing needs to change, as for most sends (JSON writes the tuple as a list).
-    ``secret_names`` caches the verdicts on names, and on model labels (whose primary key may
-    be a secret: a session's)."""
+    nothing needs to change, as for most sends (JSON writes the tuple as a list). ``verdicts``
+    keeps :func:`naming.is_secret <signal_panel.naming.is_secret>`'s answer per name for the
+    recording: asking it again for each send's names cost a quarter of the freezing."""
     kept: list[Any] | None = None
     for at in range(0, len(args), 2):
         name, value = args[at], args[at + 1]
-        masked = secret_names.get(name)
+        masked = verdicts.get(name)
         if masked is None:
-            masked = secret_names[name] = naming.is_secret(name, secret)
+            masked = verdicts[name] = naming.is_secret(name, secret)
         if masked:
             value = (naming._T_SHOWN, naming.mask())
         else:
-            kind = type(value)
-            if kind in naming._JSON_SCALARS:
+            if type(value) in naming._JSON_SCALARS:  # most values: nothing to do
                 continue
-            if kind is tuple and value[0] == naming._T_ITEMS and not value[3]:
-                continue  # an empty container, or one only counted
-            if (
-                kind is tuple
-                and value[0] == naming._T_MODEL
-                and type(value[2]) in naming._JSON_SCALARS
-            ):
-                label = value[1]
-                key = (naming._T_MODEL, label)
-                hidden = secret_names.get(key)
-                if hidden is None:
-                    hidden = secret_names[key] = naming.is_secret(naming._pk_name(label), secret)
-                if not hidden:
-                    continue
             if name == "args" and signal is pre_init:
                 value = naming.mask_model_args(sender, value, secret)
             value = naming.portable(value, limit, secret)
+            if value is args[at + 1]:
+                continue
         if kept is None:
             kept = list(args)
         kept[at + 1] = value
@@ -150,7 +137,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
     send_at = {id(row): at for at, row in enumerate(send_rows)}
     call_at = {id(row): at for at, row in enumerate(call_rows)}
 
-    secret_names: dict[Any, bool] = {}
+    verdicts: dict[str, bool] = {}
     signals: list[str] = []
     signal_at: dict[int, int] = {}
     # (id(code), offset) -> "file:line in function": the rows hold the code while this runs.
@@ -164,7 +151,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
             signals.append(registry.signal_name(signal))
         args = row[S_ARGS]
         if args:
-            args = _portable_arguments(args, signal, row[S_SENDER], limit, secret, secret_names)
+            args = _portable_arguments(args, signal, row[S_SENDER], limit, secret, verdicts)
         parent = row[S_PARENT]
         library, robust, is_async = row[S_KIND]
         code = row[S_CODE]
@@ -202,10 +189,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
         number = receiver_at.get(id(info))
         if number is None:
             number = receiver_at[id(info)] = len(receivers)
-            package = None
-            if folding:
-                project = naming.project_receiver(info)
-                package = "" if project else naming.receiver_package(info.name)
+            package = naming.library_package(info) if folding else None
             key = key_at.setdefault(info.logical_key, len(key_at))
             receivers.append([info.name, info.location, key, package])
         start, end = row[C_START], row[C_END]
@@ -276,7 +260,6 @@ class FrozenSend:
         "is_async",
         "library",
         "limit",
-        "number",
         "parent",
         "robust",
         "sender",
@@ -284,8 +267,7 @@ class FrozenSend:
         "start_ns",
     )
 
-    def __init__(self, fields: list[Any], number: int, signals: list[str], limit: int) -> None:
-        self.number = number
+    def __init__(self, fields: list[Any], signals: list[str], limit: int) -> None:
         self.signal: str = signals[fields[F_SIGNAL]]
         self.sender = fields[F_SENDER]
         self.arguments = fields[F_ARGS]
@@ -329,10 +311,8 @@ class FrozenCall:
         "is_async",
         "location",
         "logical_key",
-        "number",
         "on_commit",
         "package",
-        "position",
         "queries",
         "query_ns",
         "receiver_name",
@@ -343,10 +323,8 @@ class FrozenCall:
         "swallowed",
     )
 
-    def __init__(self, fields: list[Any], number: int, send: FrozenSend, receiver: list[Any]):
-        self.number = number
+    def __init__(self, fields: list[Any], send: FrozenSend, receiver: list[Any]):
         self.send = send
-        self.position = len(send.calls)
         self.receiver_name, self.location, self.logical_key, self.package = receiver
         self.is_async = bool(fields[G_ASYNC])
         start, end = fields[G_START], fields[G_END]
@@ -382,16 +360,13 @@ class FrozenRecording:
         self.duration_ns: int = data["duration_ns"]
         self.fold_library_receivers: bool = data["fold_library_receivers"]
         signals, receivers, limit = data["signals"], data["receivers"], data["limit"]
-        sends = self.sends = [
-            FrozenSend(fields, at, signals, limit) for at, fields in enumerate(data["sends"])
-        ]
+        sends = self.sends = [FrozenSend(fields, signals, limit) for fields in data["sends"]]
         calls: list[FrozenCall] = []
-        for at, fields in enumerate(data["calls"]):
+        for fields in data["calls"]:
             send = sends[fields[G_SEND]]
-            call = FrozenCall(fields, at, send, receivers[fields[G_RECEIVER]])
+            call = FrozenCall(fields, send, receivers[fields[G_RECEIVER]])
             send.calls.append(call)
             calls.append(call)
-        self.calls = calls
         # A send's parent call started before it, so its send's depth is known by then.
         for send, fields in zip(sends, data["sends"], strict=True):
             parent = fields[F_PARENT]

@@ -588,7 +588,7 @@ def portable(kept: Any, limit: int, secret: re.Pattern[str]) -> Any:
             if is_secret(_pk_name(kept[1]), secret):
                 return (tag, kept[1], None)  # describe() masks it: a session's pk is its key
             pk = kept[2]
-            if type(pk) is int or type(pk) is str:
+            if type(pk) in _JSON_SCALARS:
                 return kept  # JSON writes the tuple as a list
             return (tag, kept[1], portable(pk, 40, secret))
         if tag == _T_TEXT and type(kept[1]) is not str:
@@ -825,6 +825,12 @@ def project_receiver(info: ReceiverInfo) -> bool:
     """Whether the receiver ``info`` describes is defined in the project's own code (not Django,
     a library, the standard library, the toolbar or this package)."""
     return not info.observer and project_file(receiver_file(info))
+
+
+def library_package(info: ReceiverInfo) -> str:
+    """The package of the library the receiver ``info`` describes belongs to
+    (:func:`receiver_package`), or "" when it is the project's own."""
+    return "" if project_receiver(info) else receiver_package(info.name)
 
 
 def receiver_package(name: str) -> str:

@@ -158,8 +158,7 @@ _Call = ReceiverCall | FrozenCall
 
 
 def _view_package(call: ReceiverCall) -> str:
-    info = call._info
-    return "" if naming.project_receiver(info) else naming.receiver_package(info.name)
+    return naming.library_package(call._info)
 
 
 def _frozen_package(call: FrozenCall) -> str:
