@@ -21,6 +21,7 @@ always cover every stored call.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -790,6 +791,23 @@ def registry_stats(*, show_observer: bool = False) -> dict[str, Any]:
     return {**stats, "blinker_absent": not _blinker_importable()}
 
 
+#: ``(what it was built from, the registry as JSON text)`` (see :func:`registry_text`).
+_registry_text_cache: list[Any] = [None, ""]
+
+
+def registry_text(*, show_observer: bool = False) -> str:
+    """:func:`registry_stats` as JSON text, made again only when the registry changes: the stats
+    store it as it is, so a request costs the store one string, not a thousand values to encode;
+    :func:`expand` reads it back."""
+    changes = registry.generation() if show_observer else registry.project_generation()
+    key = (changes, len(sys.modules), show_observer, _blinker_importable())
+    if _registry_text_cache[0] != key:
+        listing = registry_stats(show_observer=show_observer)
+        _registry_text_cache[:] = [key, json.dumps(listing, separators=(",", ":"))]
+    text: str = _registry_text_cache[1]
+    return text
+
+
 def _build_registry(show_observer: bool) -> dict[str, Any]:
     libraries = registry.libraries()
     hidden = 0
@@ -855,7 +873,8 @@ FREEZE_ROWS = 2000
 def stored_stats(recording: Recording, *, registry_listing: bool | None = None) -> dict[str, Any]:
     """What ``generate_stats`` stores for the finished ``recording``: the counts the toolbar shows
     with the response (the sidebar's subtitle, the ``Server-Timing`` header), the problems, the
-    receivers that did not run and the registry, which describe this moment of the process, and
+    receivers that did not run and the registry (as JSON text, :func:`registry_text`), which
+    describe this moment of the process, and
     the recording itself, frozen (:mod:`signal_panel.frozen`), which :func:`expand` turns into
     the timeline, the problem links and the by-receiver table. A recording of more than
     :data:`FREEZE_ROWS` rows is stored expanded.
@@ -883,7 +902,7 @@ def stored_stats(recording: Recording, *, registry_listing: bool | None = None) 
         "max_calls": config.max_calls,
         "missed": missed,
         "missed_listed": sum(1 for miss in missed if miss["listed"]),
-        "registry": registry_stats(show_observer=config.show_observer) if show_registry else None,
+        "registry": registry_text(show_observer=config.show_observer) if show_registry else None,
     }
     if len(recording.send_rows) + len(recording.call_rows) <= FREEZE_ROWS:
         stats["recording"] = frozen.freeze(recording, problems)
@@ -916,6 +935,9 @@ def expand(stats: dict[str, Any]) -> dict[str, Any]:
     """The panel's stats from what :func:`stored_stats` stored (after a trip through the toolbar's
     store too): a frozen recording becomes the timeline, the problems with links into it, and
     the by-receiver table. Stats stored expanded are returned as they are."""
+    listing = stats.get("registry")
+    if isinstance(listing, str):
+        stats = {**stats, "registry": json.loads(listing)}
     data = stats.get("recording")
     if data is None:
         return stats

@@ -23,7 +23,7 @@ from signal_panel import record_signals, stats
 from signal_panel.panels import SignalPanel, render_content
 from signal_panel.problems import KINDS
 from signal_panel.recording import Recording
-from signal_panel.stats import panel_stats, registry_stats
+from signal_panel.stats import expand, panel_stats, registry_stats, stored_stats
 from tests import views
 from tests.testapp.models import Author, Book, Tag
 
@@ -470,6 +470,18 @@ def test_registry_listing_is_rebuilt_when_a_project_receiver_connects(connect: A
     assert after is not before
     [signal] = [s for s in after if s["name"] == "tests.views.page_viewed"]
     assert any(r["dispatch_uid"] == "'registry-rebuilt'" for r in signal["receivers"])
+
+
+def test_registry_is_stored_as_text_made_again_only_when_it_changes(connect: Any) -> None:
+    with record_signals() as recording:
+        pass
+    first, second = stored_stats(recording)["registry"], stored_stats(recording)["registry"]
+    assert first is second  # encoded once, not per request
+    assert json.loads(first) == registry_stats()
+    connect(views.page_viewed, noop, dispatch_uid="registry-text", weak=False)
+    changed = stored_stats(recording)["registry"]
+    assert ("'registry-text'" in changed, "'registry-text'" in first) == (True, False)
+    assert expand(stored_stats(recording))["registry"] == registry_stats()
 
 
 def test_registry_listing_is_reused_across_the_toolbars_own_connections(
