@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch import Signal
 
 from signal_panel import naming, problems, registry
-from signal_panel.problems import Problem, grouped_problem
+from signal_panel.problems import Problem, grouped_problem, works
+from signal_panel.tracking.rows import C_SEND, S_SIGNAL
 
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording
@@ -49,6 +50,8 @@ def query_shape(sql: str) -> str:
 
 def _repeated_queries(recording: Recording) -> Iterator[Problem]:
     threshold = recording.config.repeated_query_threshold
+    if not any(work is not None and work.queries >= threshold for work in works(recording)):
+        return
     grouped: dict[tuple[Any, str], Problem] = {}
     for send in recording.sends:
         for call in send.calls:
@@ -207,16 +210,23 @@ def _vanishing_receivers(recording: Recording) -> Iterator[Problem]:
     # connected at start-up on every page, and scanning for those signals costs milliseconds per
     # request; the registry listing shows them all, each with its own badge.
     signals: dict[int, Signal] = {}
-    calls_by_signal: dict[int, list[ReceiverCall]] = {}
-    for send in recording.sends:
-        if send.calls and isinstance(send.signal, Signal):
-            signals[id(send.signal)] = send.signal
-            calls_by_signal.setdefault(id(send.signal), []).extend(send.calls)
+    called = {id(row[C_SEND]) for row in recording.call_rows}
+    for row in recording.send_rows:  # in the order of the sends, as the problems are
+        signal = row[S_SIGNAL]
+        if id(row) in called and id(signal) not in signals and isinstance(signal, Signal):
+            signals[id(signal)] = signal
     connected_by_signal: dict[int, set[str]] = {}
     for event in recording.connections:
         if event.action == "connect" and isinstance(event.signal, Signal):
             signals[id(event.signal)] = event.signal
             connected_by_signal.setdefault(id(event.signal), set()).add(event.receiver_name)
+    # Each receiver is let go before the next is checked: one held would count as a reference.
+    if not any(next(_kept_only_by_debug(signal), None) for signal in signals.values()):
+        return  # most recordings
+    calls_by_signal: dict[int, list[ReceiverCall]] = {}
+    for send in recording.sends:
+        if send.calls and isinstance(send.signal, Signal):
+            calls_by_signal.setdefault(id(send.signal), []).extend(send.calls)
     for key, signal in signals.items():
         for lookup_key, receiver in _kept_only_by_debug(signal):
             info = naming.receiver_info(receiver)
@@ -257,6 +267,8 @@ def _discarded_on_commit(recording: Recording) -> Iterator[Problem]:
     transaction rolled back (or an earlier callback raised). Its database writes were undone with
     it, while whatever it did outside the database (an email sent, a cache set) was not, and the
     work it queued for after the commit is lost."""
+    if not any(work is not None and work.hooks for work in works(recording)):
+        return
     grouped: dict[tuple[Any, str, str], Problem] = {}
     for call in recording.calls:
         work = call._work

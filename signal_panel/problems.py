@@ -15,6 +15,16 @@ from signal_panel import naming
 from signal_panel import recording as _recording
 from signal_panel.conf import PROBLEM_KINDS
 from signal_panel.registry import connection_places, connections_of
+from signal_panel.tracking.rows import (
+    C_END,
+    C_ERROR,
+    C_INFO,
+    C_SEND,
+    C_START,
+    C_WORK,
+    S_PARENT,
+    CallWork,
+)
 
 if TYPE_CHECKING:
     from signal_panel.recording import ReceiverCall, Recording, Send
@@ -63,7 +73,32 @@ def _walk(sends: list[Send]) -> Iterator[ReceiverCall]:
         yield from send.calls
 
 
+# Each finder first looks at the call rows for what it is looking for, and returns at once when
+# none has it: most calls raise nothing, return nothing and are quick, and most sends reach one
+# receiver or none, so most finders read no view at all (a view's properties cost more than the
+# rest of the finding).
+
+
+def _shares_a_send(recording: Recording) -> bool:
+    """Whether two stored calls belong to one send."""
+    seen: set[int] = set()
+    for row in recording.call_rows:
+        send = id(row[C_SEND])
+        if send in seen:
+            return True
+        seen.add(send)
+    return False
+
+
+def works(recording: Recording) -> Iterator[CallWork | None]:
+    """What each stored call did besides running (None for most: no query, nothing returned)."""
+    for row in recording.call_rows:
+        yield row[C_WORK]
+
+
 def _duplicates(recording: Recording) -> Iterator[Problem]:
+    if not _shares_a_send(recording):
+        return
     groups: dict[tuple[str, Any], Problem] = {}
     for send in recording.sends:
         if len(send.calls) < 2:  # most sends: one receiver or none
@@ -148,9 +183,12 @@ def _recursion(recording: Recording) -> Iterator[Problem]:
     # outermost call of the receiver, with the deepest nesting reached below it.
     # A receiver can only have re-entered itself if it ran inside a send made by a call of
     # itself: most recordings have no such pair, and need no walk.
-    calls = recording.calls
-    holders = {call.logical_key for call in calls if call.sends}
-    if not any(call.logical_key in holders for call in calls if call.depth):
+    call_rows = recording.call_rows
+    parents = {id(row[S_PARENT]) for row in recording.send_rows if row[S_PARENT] is not None}
+    holders = {row[C_INFO].logical_key for row in call_rows if id(row) in parents}
+    if not any(
+        row[C_INFO].logical_key in holders for row in call_rows if row[C_SEND][S_PARENT] is not None
+    ):
         return
     chains: dict[int, Problem] = {}
     path: dict[Any, tuple[ReceiverCall, int]] = {}
@@ -204,6 +242,10 @@ def _own_ns(call: ReceiverCall) -> int:
 
 def _slow(recording: Recording) -> Iterator[Problem]:
     threshold = recording.config.slow_receiver_ns
+    if not any(
+        (row[C_END] - row[C_START] if row[C_END] else 0) >= threshold for row in recording.call_rows
+    ):
+        return
     by_receiver: dict[Any, Problem] = {}
     for call in _walk(recording.sends):
         if call.duration_ns < threshold:  # its own time is no longer than that
@@ -228,6 +270,8 @@ def _slow(recording: Recording) -> Iterator[Problem]:
 
 
 def _errors(recording: Recording) -> Iterator[Problem]:
+    if not any(row[C_ERROR] is not None for row in recording.call_rows):
+        return
     grouped: dict[tuple[bool, Any, str], Problem] = {}
     for call in _walk(recording.sends):
         if call.error is None:
@@ -261,6 +305,8 @@ _MODEL_SIGNALS_MODULE = "django.db.models.signals."
 def _ignored_returns(recording: Recording) -> Iterator[Problem]:
     """A receiver of a model signal that returned a value, as if that could stop the operation:
     any value from a ``pre_*`` send, ``False`` from any other (Django ignores both)."""
+    if not any(work is not None and work.returned is not None for work in works(recording)):
+        return
     grouped: dict[tuple[Any, str, str], Problem] = {}
     shorts: dict[int, str | None] = {}
     for call in recording.calls:

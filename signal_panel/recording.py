@@ -637,7 +637,11 @@ class Recording(Tape):
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(call.duration_ns for call in self.calls if call._row[C_SEND][S_PARENT] is None)
+        return sum(
+            (row[C_END] - row[C_START] if row[C_END] else 0)  # ReceiverCall.duration_ns
+            for row in self.call_rows
+            if row[C_SEND][S_PARENT] is None
+        )
 
     @property
     def problems(self) -> list[Problem]:
