@@ -27,13 +27,14 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal, dispatcher
 
 from signal_panel import naming, registry
+from signal_panel.tracking.rows import C_INFO, C_SEND, S_SENDER, S_SIGNAL, S_START
 
 if TYPE_CHECKING:
     from signal_panel.problems import Problem
@@ -90,10 +91,11 @@ def _misses(recording: Recording) -> list[Miss]:
     found: list[Miss] = []
     # The sends of each signal and sender, leaving out at once the signals whose every receiver
     # is connected for any sender (nothing to miss there).
+    # Read from the rows: the views of a group's sends are made only for a miss found in it.
     views: dict[int, _SignalView | None] = {}
-    groups: dict[tuple[int, str], list[Send]] = {}
-    for send in recording.sends:
-        signal = send.signal
+    groups: dict[tuple[int, str], list[list[Any]]] = {}
+    for row in recording.send_rows:
+        signal = row[S_SIGNAL]
         signal_id = id(signal)
         view = views.get(signal_id, _UNSEEN)
         if view is _UNSEEN:
@@ -102,14 +104,18 @@ def _misses(recording: Recording) -> list[Miss]:
                 view = views[signal_id] = None
         if view is None:
             continue
-        label = send.sender
+        label = row[S_SENDER]
         if label != naming.OBSERVER:
-            groups.setdefault((signal_id, label), []).append(send)
+            groups.setdefault((signal_id, label), []).append(row)
+    ran_in: dict[int, list[naming.ReceiverInfo]] = {}
+    if groups:
+        for row in recording.call_rows:
+            ran_in.setdefault(id(row[C_SEND]), []).append(row[C_INFO])
     patterns = recording.config.ignore_receivers
-    for (signal_id, _label), sends in groups.items():
+    for (signal_id, _label), rows in groups.items():
         view = views[signal_id]
         assert view is not None
-        for miss in _group_misses(recording, sends, view):
+        for miss in _group_misses(recording, rows, ran_in, view):
             if not (patterns and any(fnmatch.fnmatchcase(miss.receiver, p) for p in patterns)):
                 found.append(miss)
     found.extend(_bypassed(recording))
@@ -206,18 +212,33 @@ class _SignalView:
         self.empty = not (self.current or self.ended or self.collected)
 
 
-def _group_misses(recording: Recording, sends: list[Send], view: _SignalView) -> Iterator[Miss]:
-    label = sends[0].sender
+def _group_misses(
+    recording: Recording,
+    rows: list[list[Any]],
+    ran_in: dict[int, list[naming.ReceiverInfo]],
+    view: _SignalView,
+) -> Iterator[Miss]:
+    """The misses of the sends of one signal and sender (their rows, in order); ``ran_in`` holds
+    the receivers that ran in each send, by the id of its row."""
+    label = rows[0][S_SENDER]
     model = _model(label)
     model_id = id(model) if model is not None else None
-    first_at = recording.started_ns + sends[0].start_ns
-    last_at = recording.started_ns + sends[-1].start_ns
+    first_at = recording.started_ns + rows[0][S_START]
+    last_at = recording.started_ns + rows[-1][S_START]
     # Connected for this very sender, a receiver ran: only the others are looked at.
     candidates = [c for c in _candidates(view, first_at, last_at) if c[0] != model_id]
     if not candidates and not view.collected:
         return
-    signal_name = sends[0].signal_name
-    ran = {call.logical_key for send in sends for call in send.calls}
+    signal_name = registry.signal_name(rows[0][S_SIGNAL])
+    ran = {info.logical_key for row in rows for info in ran_in.get(id(row), ())}
+    # The sends' views, made with the first miss (most groups have none), shared by all of them.
+    sends: list[Send] = []
+
+    def found_in() -> list[Send]:
+        if not sends:
+            sends.extend(recording._send_view(row) for row in rows)
+        return sends
+
     short = _short(signal_name)
     relatives = _relatives(model, label) if model is not None else {}
     parents = set(model._meta.get_parent_list()) if model is not None else set()
@@ -263,9 +284,9 @@ def _group_misses(recording: Recording, sends: list[Send], view: _SignalView) ->
             relation=relation,
             connected_at=connected_at,
             likely=likely and naming.project_receiver(info),
-            sends=sends,
+            sends=found_in(),
         )
-    yield from _collected(view, signal_name, label, sends, ran, seen, first_at)
+    yield from _collected(view, signal_name, label, found_in, ran, seen, first_at)
 
 
 def _candidates(
@@ -377,7 +398,7 @@ def _collected(
     view: _SignalView,
     signal_name: str,
     label: str,
-    sends: list[Send],
+    found_in: Callable[[], list[Send]],
     ran: set[tuple[Any, ...]],
     seen: set[tuple[Any, ...]],
     first_at: int,
@@ -412,7 +433,7 @@ def _collected(
             # Connected at start-up, it was meant to live as long as the process; one connected
             # later (by a view, a test) may have died with what made it.
             likely=project and not connection.bound and connection.start_up,
-            sends=sends,
+            sends=found_in(),
         )
 
 
