@@ -12,7 +12,9 @@ the fastest rounds' ratio (printed beside it). *toolbar* is the toolbar with its
 (``debug_toolbar.settings.PANELS_DEFAULTS``); *toolbar + panel* adds
 ``signal_panel.panels.SignalPanel``, so the ratio is what the panel's own work (recording plus
 building its data) adds to a page the toolbar serves. The size is the panel's stats as the store
-keeps them (JSON).
+keeps them (JSON). The garbage collections each variant's requests started, per request, are
+printed too: part of what the panel costs is the collector running sooner, for the rows and
+values it keeps.
 
 The page (``/order-page/``) lists 100 items (``pre_init``/``post_init`` each), creates 20 orders
 (each: a ``pre_save`` and a ``post_save`` receiver, one of which queries and sends a custom
@@ -143,25 +145,36 @@ def wsgi_get(handler: Any, path: str) -> tuple[str, dict[str, str], bytes]:
     return answer["status"], answer["headers"], body
 
 
+#: Garbage collections started so far (any generation), counted by a ``gc.callbacks`` entry.
+collections = [0]
+
+
+def _count_collection(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        collections[0] += 1
+
+
 def serve(handler: Any, panels: list[str]) -> tuple[float, int, dict[str, int]]:
-    """One request of the page with ``panels``: seconds, the panel's stored bytes, counts."""
+    """One request of the page with ``panels``: seconds, the panel's stored bytes, counts (with
+    the garbage collections the request started)."""
     from debug_toolbar.toolbar import DebugToolbar
     from django.test import override_settings
 
     from benchmarks.benchapp.models import Order
 
     with override_settings(DEBUG_TOOLBAR_PANELS=panels):
+        collected = collections[0]
         start = time.perf_counter()
         status, headers, _body = wsgi_get(handler, "/order-page/")
         seconds = time.perf_counter() - start
         assert status.startswith("200"), status
-        size, counts = 0, {}
+        size, counts = 0, {"collections": collections[0] - collected}
         if "signal_panel.panels.SignalPanel" in panels:
             toolbar = DebugToolbar.fetch(headers["djdt-request-id"], "SignalPanel")
             assert toolbar is not None
             stats = toolbar.get_panel_by_id("SignalPanel").get_stats()
             size = len(json.dumps(stats))
-            counts = {"sends": stats["send_count"], "calls": stats["call_count"]}
+            counts.update(sends=stats["send_count"], calls=stats["call_count"])
     Order.objects.all().delete()
     return seconds, size, counts
 
@@ -181,8 +194,10 @@ def main() -> int:
     best = {"toolbar": float("inf"), "panel": float("inf")}
     ratios: list[float] = []
     size, counts = 0, {}
+    collected = {"toolbar": 0, "panel": 0}
     for variant in ("toolbar", "panel"):  # warm both up once
         serve(handler, plain if variant == "toolbar" else with_panel)
+    gc.callbacks.append(_count_collection)
     for number in range(rounds):
         order = ("toolbar", "panel") if number % 2 == 0 else ("panel", "toolbar")
         took = {}
@@ -190,9 +205,11 @@ def main() -> int:
             seconds, stored, seen = serve(handler, plain if variant == "toolbar" else with_panel)
             took[variant] = seconds
             best[variant] = min(best[variant], seconds)
+            collected[variant] += seen["collections"]
             if stored:
                 size, counts = stored, seen
         ratios.append(took["panel"] / took["toolbar"])
+    gc.callbacks.remove(_count_collection)
     from benchmarks.benchapp.models import Order
 
     with CaptureQueriesContext(connection) as queries:
@@ -226,6 +243,15 @@ def main() -> int:
             "-",
             "-",
             f"{fastest:.3f}x",
+            "-",
+            None,
+        ),
+        (
+            # Part of what the panel costs: the containers it keeps make the collector run sooner.
+            "real page, garbage collections/request",
+            f"{collected['toolbar'] / rounds:.2f}",
+            f"{collected['panel'] / rounds:.2f}",
+            f"{(collected['panel'] - collected['toolbar']) / rounds:+.2f}",
             "-",
             None,
         ),

@@ -45,6 +45,7 @@ FLOOR_ROWS = [
 REAL_PAGE_ROWS = [
     "real page, toolbar + panel vs toolbar",
     "real page, ratio of the fastest rounds",
+    "real page, garbage collections/request",
     "real page, the panel's stored stats",
 ]
 
