@@ -41,8 +41,8 @@ from benchmarks.harness import parse_rounds
 #: The share of the page the panel may add, and the largest stored stats.
 COST_TARGET = 1.05
 SIZE_TARGET = 100_000
-#: Rounds of a run (about 30 s): with 60, the same code's ratio moved between 1.02x and 1.10x
-#: from one run to the next on a shared two-CPU machine; with 300, by about 1%.
+#: Rounds of a run (about 30 s): on a shared two-CPU machine the same code's ratio moved between
+#: 1.02x and 1.10x over runs of 60 rounds, and between 1.05x and 1.08x over runs of 300.
 ROUNDS = 200
 
 
