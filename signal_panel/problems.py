@@ -16,11 +16,9 @@ from signal_panel import recording as _recording
 from signal_panel.conf import PROBLEM_KINDS
 from signal_panel.registry import connection_places, connections_of
 from signal_panel.tracking.rows import (
-    C_END,
     C_ERROR,
     C_INFO,
     C_SEND,
-    C_START,
     C_WORK,
     S_PARENT,
     CallWork,
@@ -242,9 +240,7 @@ def _own_ns(call: ReceiverCall) -> int:
 
 def _slow(recording: Recording) -> Iterator[Problem]:
     threshold = recording.config.slow_receiver_ns
-    if not any(
-        (row[C_END] - row[C_START] if row[C_END] else 0) >= threshold for row in recording.call_rows
-    ):
+    if not any(_recording.call_ns(row) >= threshold for row in recording.call_rows):
         return
     by_receiver: dict[Any, Problem] = {}
     for call in _walk(recording.sends):

@@ -91,6 +91,13 @@ def drive(walker: Nested) -> None:
             stack.append(child)
 
 
+def call_ns(row: list[Any]) -> int:
+    """How long the call of a call row took (:attr:`ReceiverCall.duration_ns`); 0 while it runs.
+    Readers that look at every row read it from the row, without a view."""
+    end: int = row[C_END]
+    return end - row[C_START] if end else 0
+
+
 class ReceiverCall:
     """One call of one receiver during one send."""
 
@@ -141,9 +148,7 @@ class ReceiverCall:
     @property
     def duration_ns(self) -> int:
         """Wall-clock nanoseconds the call took (async receivers: including time suspended)."""
-        row = self._row
-        end: int = row[C_END]
-        return end - row[C_START] if end else 0  # 0 while it runs
+        return call_ns(self._row)
 
     @property
     def error(self) -> str | None:
@@ -637,11 +642,7 @@ class Recording(Tape):
     @property
     def total_receiver_ns(self) -> int:
         """Time spent in receivers, counting nested receivers once (inside their parent)."""
-        return sum(
-            (row[C_END] - row[C_START] if row[C_END] else 0)  # ReceiverCall.duration_ns
-            for row in self.call_rows
-            if row[C_SEND][S_PARENT] is None
-        )
+        return sum(call_ns(row) for row in self.call_rows if row[C_SEND][S_PARENT] is None)
 
     @property
     def problems(self) -> list[Problem]:
