@@ -779,12 +779,18 @@ def _observer(name: str) -> bool:
     return name.split(".", 1)[0] in naming.OBSERVER_PACKAGES
 
 
+def _registry_key(show_observer: bool) -> tuple[Any, ...]:
+    """What the registry listing is built from: the connections, the modules imported, and
+    whether the observer's receivers are listed (their own connections count only then)."""
+    changes = registry.generation() if show_observer else registry.project_generation()
+    return (changes, len(sys.modules), show_observer)
+
+
 def registry_stats(*, show_observer: bool = False) -> dict[str, Any]:
     """Every signal the process knows, with the receivers connected to it now: the project's
     signals first, then Django's and the libraries' (``framework``). django-debug-toolbar's and
     this package's own receivers are counted, not listed, unless ``show_observer``."""
-    changes = registry.generation() if show_observer else registry.project_generation()
-    key = (changes, len(sys.modules), show_observer)
+    key = _registry_key(show_observer)
     if _registry_cache[0] != key:
         _registry_cache[:] = [key, _build_registry(show_observer)]
     stats: dict[str, Any] = _registry_cache[1]
@@ -799,8 +805,7 @@ def registry_text(*, show_observer: bool = False) -> str:
     """:func:`registry_stats` as JSON text, made again only when the registry changes: the stats
     store it as it is, so a request costs the store one string, not a thousand values to encode;
     :func:`expand` reads it back."""
-    changes = registry.generation() if show_observer else registry.project_generation()
-    key = (changes, len(sys.modules), show_observer, _blinker_importable())
+    key = (*_registry_key(show_observer), _blinker_importable())
     if _registry_text_cache[0] != key:
         listing = registry_stats(show_observer=show_observer)
         _registry_text_cache[:] = [key, json.dumps(listing, separators=(",", ":"))]
