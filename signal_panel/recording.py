@@ -358,8 +358,9 @@ class Send:
 
     @property
     def count(self) -> int:
-        """How many sends this entry stands for: 1, or for a run of alike sends that reached no
-        receiver (same signal, sender and parent, with no other send between), the run's length."""
+        """How many sends this entry stands for: 1, or for alike sends that reached no receiver
+        (the same signal, sender, parent call and text arguments, whatever was sent between
+        them), how many there were. The entry is at the first one's place, with its arguments."""
         quiet: int = self._row[S_QUIET]
         return quiet or 1
 

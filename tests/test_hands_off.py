@@ -21,6 +21,7 @@ import pytest
 from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.dispatch import Signal
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -177,6 +178,33 @@ def test_a_streamed_queryset_is_stored_as_two_folded_sends() -> None:
     ]
     assert recording.send_count == 6000
     assert kept < 200_000  # the rows are not kept: a few kB of query state at most
+
+
+@pytest.mark.django_db
+def test_alike_sends_without_receivers_fold_across_the_sends_that_reach_receivers() -> None:
+    def numbered(sender: Any, instance: Tag, **kwargs: Any) -> None:
+        Author.objects.exists()  # a query, and no instance: nothing sent under the call
+
+    pre_save.connect(numbered, sender=Tag)
+    try:
+        with record_signals() as recording:
+            for number in range(3):
+                Tag.objects.create(name=f"t{number}")
+            list(Tag.objects.all())
+    finally:
+        pre_save.disconnect(numbered, sender=Tag)
+    # Each create() sends pre_init, post_init and post_save (no receivers) around its pre_save
+    # (one): the three of each are one row at the first one's place, and the rows read later
+    # join them.
+    assert [(send.signal_name.rsplit(".", 1)[1], send.count) for send in recording.sends] == [
+        ("pre_init", 6),
+        ("post_init", 6),
+        ("pre_save", 1),
+        ("post_save", 3),
+        ("pre_save", 1),
+        ("pre_save", 1),
+    ]
+    assert recording.send_count == 18
 
 
 # -- Django's own calls are Django's ----------------------------------------------------------

@@ -17,10 +17,11 @@ around synchronous stretches (one sync receiver, one step of an async receiver's
 always reset with its token before the stretch ends, so it never leaks to the caller through
 ``asgiref``'s or Django 6's context copying.
 
-Sends that reach no receiver are folded: a run of them with the same signal, sender and parent is
-one row whose ``S_QUIET`` field counts them, so a streamed queryset (``pre_init`` and
-``post_init`` per row) stores two rows, not two per instance. A run ends at the next send that
-reaches a receiver.
+Sends that reach no receiver are folded: the alike ones (the same signal, sender, parent call and
+text arguments) are one row, at the place of the first, whose ``S_QUIET`` field counts them,
+however many sends that reach receivers come between them. So a streamed queryset (``pre_init``
+and ``post_init`` per row) stores two rows, not two per instance, and a loop of ``create()``
+calls stores its ``pre_init``, ``post_init`` and quiet ``post_save`` once each.
 
 Every function here is called while the program's send runs: none may raise (each falls back to
 recording less) and none calls the program's code.
@@ -236,7 +237,7 @@ class Tape:
         self.callsites = config.capture_callsite
         self.summary_length = config.summary_length
         # (id(signal), id(sender), id(parent), text arguments) -> (row, the sender or a weak
-        # reference to it): the quiet runs open now (see quiet_send).
+        # reference to it): the recording's quiet runs (see quiet_send), one per quiet row.
         self.quiet_runs: dict[tuple[Any, ...], tuple[list[Any], Any]] = {}
 
 
@@ -281,8 +282,6 @@ def open_send(
             if not tape.active or id(signal) in tape.ignored:
                 found.append(None)
                 continue
-            if tape.quiet_runs:
-                tape.quiet_runs.clear()
             if tape.send_room <= 0 or tape.call_room <= 0:
                 tape.dropped_sends += 1
                 found.append(DROPPED)  # its calls are still counted
