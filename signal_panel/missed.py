@@ -108,14 +108,19 @@ def _misses(recording: Recording) -> list[Miss]:
         if label != naming.OBSERVER:
             groups.setdefault((signal_id, label), []).append(row)
     ran_in: dict[int, list[naming.ReceiverInfo]] = {}
-    if groups:
-        for row in recording.call_rows:
-            ran_in.setdefault(id(row[C_SEND]), []).append(row[C_INFO])
+
+    def receivers_that_ran() -> dict[int, list[naming.ReceiverInfo]]:
+        # Read from the call rows for the first group with a receiver to look at (most have none).
+        if not ran_in:
+            for row in recording.call_rows:
+                ran_in.setdefault(id(row[C_SEND]), []).append(row[C_INFO])
+        return ran_in
+
     patterns = recording.config.ignore_receivers
     for (signal_id, _label), rows in groups.items():
         view = views[signal_id]
         assert view is not None
-        for miss in _group_misses(recording, rows, ran_in, view):
+        for miss in _group_misses(recording, rows, receivers_that_ran, view):
             if not (patterns and any(fnmatch.fnmatchcase(miss.receiver, p) for p in patterns)):
                 found.append(miss)
     found.extend(_bypassed(recording))
@@ -215,11 +220,11 @@ class _SignalView:
 def _group_misses(
     recording: Recording,
     rows: list[list[Any]],
-    ran_in: dict[int, list[naming.ReceiverInfo]],
+    receivers_that_ran: Callable[[], dict[int, list[naming.ReceiverInfo]]],
     view: _SignalView,
 ) -> Iterator[Miss]:
-    """The misses of the sends of one signal and sender (their rows, in order); ``ran_in`` holds
-    the receivers that ran in each send, by the id of its row."""
+    """The misses of the sends of one signal and sender (their rows, in order);
+    ``receivers_that_ran()`` gives the receivers that ran in each send, by the id of its row."""
     label = rows[0][S_SENDER]
     model = _model(label)
     model_id = id(model) if model is not None else None
@@ -230,6 +235,7 @@ def _group_misses(
     if not candidates and not view.collected:
         return
     signal_name = registry.signal_name(rows[0][S_SIGNAL])
+    ran_in = receivers_that_ran()
     ran = {info.logical_key for row in rows for info in ran_in.get(id(row), ())}
     # The sends' views, made with the first miss (most groups have none), shared by all of them.
     sends: list[Send] = []
