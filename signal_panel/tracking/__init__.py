@@ -49,10 +49,17 @@ def install() -> None:
         _installed = True
 
 
-def _switches() -> list[object]:
-    from signal_panel.tracking import blinker, database, django
+#: The switches of the recorded methods, found once (an import statement per request would run
+#: the import system's own Python code twice per recording).
+_switch_list: list[object] = []
 
-    return [django.methods, database.methods, blinker.methods]
+
+def _switches() -> list[object]:
+    if not _switch_list:
+        from signal_panel.tracking import blinker, database, django
+
+        _switch_list[:] = [django.methods, database.methods, blinker.methods]
+    return _switch_list
 
 
 def is_recording_anywhere() -> bool:
