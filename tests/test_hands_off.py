@@ -31,6 +31,7 @@ from signal_panel import install, record_signals
 from signal_panel.checks import check_settings
 from signal_panel.stats import panel_stats
 from signal_panel.tracking.django import methods
+from signal_panel.tracking.rows import QUIET_RUNS
 from tests.testapp.models import Author, Tag
 
 signal = Signal()
@@ -205,6 +206,24 @@ def test_alike_sends_without_receivers_fold_across_the_sends_that_reach_receiver
         ("pre_save", 1),
     ]
     assert recording.send_count == 18
+
+
+def test_the_quiet_runs_a_recording_keeps_open_are_bounded() -> None:
+    outer, inner = Signal(), Signal()
+
+    def sends_inside(sender: Any, **kwargs: Any) -> None:
+        inner.send(sender=None)  # no receivers: a run of its own, under this very call
+
+    outer.connect(sends_inside)
+    sends = QUIET_RUNS + 200
+    with record_signals() as recording:
+        for _ in range(sends):
+            outer.send(sender=None)
+        kept_open = len(recording.quiet_runs)
+    outer.disconnect(sends_inside)
+    assert kept_open <= QUIET_RUNS
+    assert [send.count for send in recording.sends if send.quiet] == [1] * sends
+    assert recording.send_count == 2 * sends
 
 
 # -- Django's own calls are Django's ----------------------------------------------------------

@@ -237,7 +237,7 @@ class Tape:
         self.callsites = config.capture_callsite
         self.summary_length = config.summary_length
         # (id(signal), id(sender), id(parent), text arguments) -> (row, the sender or a weak
-        # reference to it): the recording's quiet runs (see quiet_send), one per quiet row.
+        # reference to it): the recording's quiet runs (see quiet_send), at most QUIET_RUNS.
         self.quiet_runs: dict[tuple[Any, ...], tuple[list[Any], Any]] = {}
 
 
@@ -368,6 +368,12 @@ def quiet_text(named: dict[str, Any]) -> tuple[str, ...]:
     return text
 
 
+#: Quiet runs a recording keeps open, to fold the sends alike to theirs into them. Most are of
+#: sends made inside one receiver call, which cannot continue once the call ended: past this
+#: many, they are all let go (a few hundred kB at most).
+QUIET_RUNS = 1000
+
+
 def quiet_send(
     current: State, signal: object, sender: object, named: dict[str, Any], kind: object
 ) -> None:
@@ -406,6 +412,8 @@ def quiet_send(
                     held = _weak_type(sender)
                 except TypeError:
                     continue  # cannot tell the next sender is this one: no run
+            if len(tape.quiet_runs) >= QUIET_RUNS:
+                tape.quiet_runs.clear()  # alike sends to come start new rows
             tape.quiet_runs[key] = (row, held)
     except Exception:
         pass
