@@ -15,6 +15,7 @@ objects the rows held: a send's parent call, a call's send, a signal, a receiver
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models.signals import pre_init
@@ -53,17 +54,16 @@ __all__ = ["FrozenRecording", "freeze", "plain_data", "thaw"]
     F_SENDER,  # the sender's label
     F_ARGS,  # [name, portable snapshot, ...] or None
     F_PARENT,  # index of the call it was sent from, or -1
-    F_LIBRARY,
-    F_ROBUST,
-    F_ASYNC,
+    F_KIND,  # index into "kinds": [library, robust, is_async]
     F_CALLSITE,  # "file:line in function", or ""
     F_START,
     F_END,  # 0 if it had not ended
     F_IN_ATOMIC,
     F_QUIET,  # 0, or how many alike sends with no receiver it stands for
-) = range(12)
+) = range(10)
 
-# A frozen receiver call.
+# A frozen receiver call: the first five fields, and the others only when one of them is not
+# its default (most calls raise nothing, run no query and return nothing).
 (
     G_SEND,  # index into "sends"
     G_RECEIVER,  # index into "receivers": [name, location, logical key number, package]
@@ -78,6 +78,8 @@ __all__ = ["FrozenRecording", "freeze", "plain_data", "thaw"]
     G_CALLBACKS,  # [[name, outcome, immediate, duration ns, error], ...] or None
     G_RETURNED,  # what it returned, described, or None
 ) = range(12)
+#: The fields G_ERROR to G_RETURNED of a call that left them all at their defaults.
+_CALL_DEFAULTS: tuple[Any, ...] = (None, False, 0, 0, 0, None, None)
 
 
 def plain_data(value: Any, depth: int = 0) -> Any:
@@ -143,6 +145,8 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
     # (id(code), offset) -> "file:line in function": the rows hold the code while this runs.
     callsites: dict[tuple[int, int], str] = {}
     sends: list[list[Any]] = []
+    kinds: list[list[Any]] = []
+    kind_at: dict[Any, int] = {}
     for row in send_rows:
         signal = row[S_SIGNAL]
         number = signal_at.get(id(signal))
@@ -153,7 +157,12 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
         if args:
             args = _portable_arguments(args, signal, row[S_SENDER], limit, secret, verdicts)
         parent = row[S_PARENT]
-        library, robust, is_async = row[S_KIND]
+        kind = row[S_KIND]
+        kind_number = kind_at.get(kind)
+        if kind_number is None:
+            kind_number = kind_at[kind] = len(kinds)
+            library, robust, is_async = kind
+            kinds.append([library, bool(robust), bool(is_async)])
         code = row[S_CODE]
         site = (id(code), row[S_LASTI])
         callsite = callsites.get(site)
@@ -165,9 +174,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
                 row[S_SENDER],
                 args or None,
                 -1 if parent is None else call_at.get(id(parent), -1),
-                library,
-                bool(robust),
-                bool(is_async),
+                kind_number,
                 callsite,
                 row[S_START],
                 row[S_END],
@@ -192,10 +199,13 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
             package = naming.library_package(info) if folding else None
             key = key_at.setdefault(info.logical_key, len(key_at))
             receivers.append([info.name, info.location, key, package])
-        start, end = row[C_START], row[C_END]
+        frozen = [send, number, bool(row[C_ASYNC]), row[C_START], row[C_END]]
         error = row[C_ERROR]
         work = row[C_WORK]
-        frozen = [send, number, bool(row[C_ASYNC]), start, end, None, False, 0, 0, 0, None, None]
+        if error is None and work is None:
+            calls.append(frozen)
+            continue
+        frozen += _CALL_DEFAULTS
         if error is not None:
             frozen[G_ERROR], frozen[G_SWALLOWED] = error[0], bool(error[1])
         if work is not None:
@@ -216,6 +226,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
         "duration_ns": recording.duration_ns,
         "fold_library_receivers": folding,
         "signals": signals,
+        "kinds": kinds,
         "receivers": receivers,
         "sends": sends,
         "calls": calls,
@@ -267,13 +278,13 @@ class FrozenSend:
         "start_ns",
     )
 
-    def __init__(self, fields: list[Any], signals: list[str], limit: int) -> None:
+    def __init__(
+        self, fields: list[Any], signals: list[str], kinds: list[list[Any]], limit: int
+    ) -> None:
         self.signal: str = signals[fields[F_SIGNAL]]
         self.sender = fields[F_SENDER]
         self.arguments = fields[F_ARGS]
-        self.library = fields[F_LIBRARY]
-        self.robust = fields[F_ROBUST]
-        self.is_async = fields[F_ASYNC]
+        self.library, self.robust, self.is_async = kinds[fields[F_KIND]]
         self.callsite = fields[F_CALLSITE]
         start, end = fields[F_START], fields[F_END]
         self.start_ns = start
@@ -330,14 +341,15 @@ class FrozenCall:
         start, end = fields[G_START], fields[G_END]
         self.start_ns = start
         self.duration_ns = end - start if end else 0
-        self.error = fields[G_ERROR]
-        self.swallowed = fields[G_SWALLOWED]
-        self.queries = fields[G_QUERIES]
-        self.query_ns = fields[G_QUERY_NS]
-        self.on_commit = fields[G_ON_COMMIT]
-        callbacks = fields[G_CALLBACKS]
+        extra: Sequence[Any] = fields[G_ERROR:] or _CALL_DEFAULTS
+        error, swallowed, queries, query_ns, on_commit, callbacks, returned = extra
+        self.error: str | None = error
+        self.swallowed: bool = swallowed
+        self.queries: int = queries
+        self.query_ns: int = query_ns
+        self.on_commit: int = on_commit
+        self.returned: str | None = returned
         self.commit_callbacks = [FrozenCallback(each) for each in callbacks] if callbacks else []
-        self.returned = fields[G_RETURNED]
         self.sends: list[FrozenSend] = []
 
 
@@ -359,8 +371,9 @@ class FrozenRecording:
     def __init__(self, data: dict[str, Any]) -> None:
         self.duration_ns: int = data["duration_ns"]
         self.fold_library_receivers: bool = data["fold_library_receivers"]
-        signals, receivers, limit = data["signals"], data["receivers"], data["limit"]
-        sends = self.sends = [FrozenSend(fields, signals, limit) for fields in data["sends"]]
+        signals, kinds, receivers = data["signals"], data["kinds"], data["receivers"]
+        limit = data["limit"]
+        sends = self.sends = [FrozenSend(fields, signals, kinds, limit) for fields in data["sends"]]
         calls: list[FrozenCall] = []
         for fields in data["calls"]:
             send = sends[fields[G_SEND]]
