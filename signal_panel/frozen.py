@@ -46,7 +46,17 @@ if TYPE_CHECKING:
     from signal_panel.problems import Problem
     from signal_panel.recording import Recording
 
-__all__ = ["FrozenRecording", "freeze", "plain_data", "thaw"]
+__all__ = ["FORMAT", "FrozenRecording", "UnreadableRecording", "freeze", "plain_data", "thaw"]
+
+#: The layout :func:`freeze` writes, stored with it: the toolbar's ``DatabaseStore`` keeps
+#: requests across restarts and upgrades, and :func:`thaw` reads its own layout only.
+FORMAT = 2
+
+
+class UnreadableRecording(ValueError):
+    """A frozen recording :func:`thaw` cannot read: stored by another version of the package
+    (another :data:`FORMAT`), or damaged."""
+
 
 # A frozen send.
 (
@@ -222,6 +232,7 @@ def freeze(recording: Recording, problems: list[Problem]) -> dict[str, Any]:
         calls.append(frozen)
 
     return {
+        "format": FORMAT,
         "limit": limit,
         "duration_ns": recording.duration_ns,
         "fold_library_receivers": folding,
@@ -392,5 +403,12 @@ class FrozenRecording:
 
 
 def thaw(data: dict[str, Any]) -> FrozenRecording:
-    """The objects of what :func:`freeze` returned (after a trip through JSON, too)."""
-    return FrozenRecording(data)
+    """The objects of what :func:`freeze` returned (after a trip through JSON, too). Raises
+    :class:`UnreadableRecording` for another layout than this version's, or damaged data."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise UnreadableRecording(f"a frozen recording of format {found!r}, not {FORMAT}")
+    try:
+        return FrozenRecording(data)
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise UnreadableRecording(f"a damaged frozen recording ({error!r})") from error

@@ -936,6 +936,20 @@ def _built(builder: _Builder) -> dict[str, Any]:
     }
 
 
+def _unreadable() -> dict[str, Any]:
+    """What :func:`expand` gives in place of the timeline and tables of a recording it cannot
+    read."""
+    return {
+        "problems": [],
+        "timeline": [],
+        "quiet_rows": 0,
+        "timeline_left": 0,
+        "timeline_limit": TIMELINE_ROWS,
+        "receivers": [],
+        "unreadable": True,
+    }
+
+
 def expand(stats: dict[str, Any]) -> dict[str, Any]:
     """The panel's stats from what :func:`stored_stats` stored (after a trip through the toolbar's
     store too): a frozen recording becomes the timeline, the problems with links into it, and
@@ -946,7 +960,14 @@ def expand(stats: dict[str, Any]) -> dict[str, Any]:
     data = stats.get("recording")
     if data is None:
         return stats
-    thawed = frozen.thaw(data)
+    expanded = {key: value for key, value in stats.items() if key != "recording"}
+    try:
+        thawed = frozen.thaw(data)
+    except frozen.UnreadableRecording:
+        # Stored by another version of the package (DatabaseStore keeps requests across
+        # upgrades): the counts are still its own; the panel says why the rest is missing.
+        expanded.update(_unreadable())
+        return expanded
     builder = _Builder(
         thawed.sends,
         thawed.problems,
@@ -954,7 +975,6 @@ def expand(stats: dict[str, Any]) -> dict[str, Any]:
         fold_library_receivers=thawed.fold_library_receivers,
         package_of=_frozen_package,
     )
-    expanded = {key: value for key, value in stats.items() if key != "recording"}
     expanded.update(_built(builder))
     return expanded
 

@@ -81,6 +81,26 @@ def test_the_panel_built_from_the_store_is_the_one_built_from_the_recording(
     assert from_store == from_recording
 
 
+def test_a_recording_stored_by_another_version_is_said_to_be_so_not_raised(
+    connect: Callable[..., None],
+) -> None:
+    from signal_panel.panels import render_content
+
+    recording = busy_page(connect)
+    stored = json.loads(json.dumps(stored_stats(recording)))
+    frozen = stored["recording"]
+    older = {**stored, "recording": {**frozen, "format": frozen["format"] - 1}}
+    damaged = {**stored, "recording": {**frozen, "sends": [[0]]}}
+    notice = "stored by another version of django-signal-panel (or is damaged)"
+    for kept in (older, damaged):
+        html = render_content(kept)
+        assert notice in html
+        assert "No problems found." not in html
+        assert "No signals were sent" not in html
+        assert f"<strong>{stored['send_count']}</strong> sends" in html
+    assert notice not in render_content(stored)
+
+
 def test_a_large_recording_is_stored_built(
     connect: Callable[..., None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
