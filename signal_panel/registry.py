@@ -359,8 +359,12 @@ def note_connect(
         # (connect() in a view) still shows where it came from. Ended ones make room first.
         places = by_logical.setdefault(info.logical_key, [])
         if len(places) >= _PLACES_LIMIT:
-            ended = [c for c in places if c.disconnected_ns is not None]
-            places.remove(ended[0] if ended else places[0])
+            # The oldest ended one (a receiver connected per request: the first), else the
+            # oldest; by position, not compared field by field.
+            oldest = next(
+                (at for at, place in enumerate(places) if place.disconnected_ns is not None), 0
+            )
+            del places[oldest]
         places.append(connection)
     return connection
 

@@ -27,7 +27,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
-from signal_panel import install, record_signals
+from signal_panel import install, naming, record_signals, registry
 from signal_panel.checks import check_settings
 from signal_panel.stats import panel_stats
 from signal_panel.tracking.django import methods
@@ -224,6 +224,26 @@ def test_the_quiet_runs_a_recording_keeps_open_are_bounded() -> None:
     assert kept_open <= QUIET_RUNS
     assert [send.count for send in recording.sends if send.quiet] == [1] * sends
     assert recording.send_count == 2 * sends
+
+
+def test_a_receiver_connected_per_request_keeps_its_live_connection_and_the_latest_places() -> None:
+    signal = Signal()
+
+    class Panel:
+        def on(self, sender: Any, **kwargs: Any) -> None:
+            pass
+
+    kept = Panel()
+    signal.connect(kept.on)  # stays connected throughout
+    for _ in range(registry._PLACES_LIMIT + 50):  # a new instance's method per "request"
+        each = Panel()
+        signal.connect(each.on)
+        signal.disconnect(each.on)
+    places = registry.connections_of(signal, naming.receiver_info(kept.on))
+    ended = [place.disconnected_ns is not None for place in places]
+    signal.disconnect(kept.on)
+    # The oldest ended connections made room; the live one stayed, however old.
+    assert ended == [False] + [True] * (registry._PLACES_LIMIT - 1)
 
 
 # -- Django's own calls are Django's ----------------------------------------------------------
