@@ -397,7 +397,7 @@ def snapshot(value: object, limit: int, depth: int = 0) -> Any:
         what = entry.kind
         if what == _MODEL:
             attname = entry[3]
-            pk = _object_dict(value, "__dict__").get(attname) if attname else None
+            pk = _instance_dict(value).get(attname) if attname else None
             if type(pk) not in _KEPT:
                 pk = snapshot(pk, 40, 2)
             return (_T_MODEL, entry[1], pk)

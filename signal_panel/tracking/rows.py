@@ -308,12 +308,7 @@ def _take(tape: Tape, named: dict[str, Any]) -> Taken:
         limit = tape.summary_length
         flat: list[Any] = []
         for key, value in named.items():
-            kind = type(value)
-            # Kept as they are without a call: builtin scalars, and short strings (``using``).
-            if kind in _KEPT or (kind is str and len(value) <= limit):
-                flat += (key, value)
-            else:
-                flat += (key, _snapshot(value, limit))
+            flat += (key, value if type(value) in _KEPT else _snapshot(value, limit))
         args = tuple(flat)
     in_atomic = _in_atomic(named["using"]) if "using" in named else None
     # Pass over this function, its caller here and the recorded send method at once.
