@@ -936,20 +936,6 @@ def _built(builder: _Builder) -> dict[str, Any]:
     }
 
 
-def _unreadable() -> dict[str, Any]:
-    """What :func:`expand` gives in place of the timeline and tables of a recording it cannot
-    read."""
-    return {
-        "problems": [],
-        "timeline": [],
-        "quiet_rows": 0,
-        "timeline_left": 0,
-        "timeline_limit": TIMELINE_ROWS,
-        "receivers": [],
-        "unreadable": True,
-    }
-
-
 def expand(stats: dict[str, Any]) -> dict[str, Any]:
     """The panel's stats from what :func:`stored_stats` stored (after a trip through the toolbar's
     store too): a frozen recording becomes the timeline, the problems with links into it, and
@@ -966,7 +952,8 @@ def expand(stats: dict[str, Any]) -> dict[str, Any]:
     except frozen.UnreadableRecording:
         # Stored by another version of the package (DatabaseStore keeps requests across
         # upgrades): the counts are still its own; the panel says why the rest is missing.
-        expanded.update(_unreadable())
+        empty = _Builder([], [], 0, fold_library_receivers=False, package_of=_frozen_package)
+        expanded.update(_built(empty), unreadable=True)
         return expanded
     builder = _Builder(
         thawed.sends,
