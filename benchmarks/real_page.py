@@ -13,8 +13,8 @@ the fastest rounds' ratio (printed beside it). *toolbar* is the toolbar with its
 ``signal_panel.panels.SignalPanel``, so the ratio is what the panel's own work (recording plus
 building its data) adds to a page the toolbar serves. The size is the panel's stats as the store
 keeps them (JSON). The garbage collections each variant's requests started, per request, are
-printed too: part of what the panel costs is the collector running sooner, for the rows and
-values it keeps.
+printed too: part of what the panel costs is the collector running sooner, for the objects it
+makes while recording and building its data.
 
 The page (``/order-page/``) lists 100 items (``pre_init``/``post_init`` each), creates 20 orders
 (each: a ``pre_save`` and a ``post_save`` receiver, one of which queries and sends a custom
@@ -250,7 +250,7 @@ def main() -> int:
             None,
         ),
         (
-            # Part of what the panel costs: the containers it keeps make the collector run sooner.
+            # Part of what the panel costs: the objects it makes make the collector run sooner.
             "real page, garbage collections/request",
             f"{collected['toolbar'] / rounds:.2f}",
             f"{collected['panel'] / rounds:.2f}",
