@@ -10,7 +10,9 @@ Variants of every workload:
   the package can be active there, whatever it patches and whenever it patches it, so this is a
   pristine baseline for every row, the idle row included.
 - idle: this process, with ``signal_panel`` in ``INSTALLED_APPS`` and installed, nothing recording
-  (every request the toolbar does not record).
+  in its context (every request the toolbar does not record). The recording variant has run by
+  then, so the recorded methods are on the classes, as they stay from a process's first recording
+  on: the idle variant runs Django's functions behind their check that nothing records.
 - recording: this process, the workload inside ``with record_signals():`` with default settings,
   one recording per sample, as a request is recorded.
 

@@ -602,13 +602,17 @@ def test_connected_to_disconnects_afterwards(signal: blinker.Signal) -> None:
 # -- switching ---------------------------------------------------------------------------------
 
 
-def test_blinkers_own_send_is_in_place_when_nothing_records() -> None:
-    assert not getattr(blinker.Signal.__dict__["send"], "__signal_panel__", False)
-
-
-def test_recorded_send_is_in_place_while_recording() -> None:
+def test_recorded_send_is_in_place_while_recording_and_stays_after() -> None:
     with record_signals():
         assert getattr(blinker.Signal.__dict__["send"], "__signal_panel__", False)
+    assert getattr(blinker.Signal.__dict__["send"], "__signal_panel__", False)
+
+
+def test_a_context_that_records_nothing_gets_blinkers_own_results(signal: blinker.Signal) -> None:
+    signal.connect(on_order)
+    with record_signals():
+        pass
+    assert signal.send() == [(on_order, "handled None")]
 
 
 def test_a_context_that_does_not_record_is_not_recorded(signal: blinker.Signal) -> None:

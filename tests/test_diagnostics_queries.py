@@ -9,9 +9,6 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
-from django.db.models import QuerySet
 from django.db.models.signals import post_save
 from django.dispatch import Signal
 
@@ -210,28 +207,6 @@ def test_results_of_queries_are_the_same_while_recording() -> None:
     with connected(quiet, sender=Author), record_signals():
         recorded = list(Book.objects.order_by("title").values_list("title", flat=True))
     assert recorded == plain
-
-
-def test_django_runs_its_own_query_methods_when_nothing_records() -> None:
-    originals = (
-        CursorWrapper.__dict__["_execute_with_wrappers"],
-        BaseDatabaseWrapper.__dict__["on_commit"],
-        QuerySet.__dict__["update"],
-        QuerySet.__dict__["bulk_create"],
-        QuerySet.__dict__["bulk_update"],
-    )
-    with record_signals():
-        during = CursorWrapper.__dict__["_execute_with_wrappers"]
-    after = (
-        CursorWrapper.__dict__["_execute_with_wrappers"],
-        BaseDatabaseWrapper.__dict__["on_commit"],
-        QuerySet.__dict__["update"],
-        QuerySet.__dict__["bulk_create"],
-        QuerySet.__dict__["bulk_update"],
-    )
-    assert during is not originals[0]
-    assert after == originals
-    assert not any(getattr(method, "__signal_panel__", False) for method in after)
 
 
 def test_finding_problems_runs_no_query(django_assert_num_queries: Any) -> None:

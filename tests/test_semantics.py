@@ -1,7 +1,7 @@
 """Recording changes nothing the observed code can see (issue 2, "Nothing changes").
 
-The property-based tests run the same random mix of receivers twice, once with Django's own
-methods and once recording, and compare everything a caller can observe.
+The property-based tests run the same random mix of receivers twice, once with nothing recording
+(Django's own methods run) and once recording, and compare everything a caller can observe.
 """
 
 from __future__ import annotations
@@ -9,9 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import json
 import logging
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -23,10 +28,6 @@ from hypothesis import strategies as st
 from signal_panel import record_signals
 from signal_panel.tracking import django as django_signals
 from tests.shapes import kwarg_names, receiver_kinds, receiver_of
-
-DJANGO_SEND = {
-    name: Signal.__dict__[name] for name in ("send", "send_robust", "asend", "asend_robust")
-}
 
 
 class Boom(Exception):
@@ -248,11 +249,122 @@ def test_no_receiver_fast_path_fills_the_sender_cache_as_django_does() -> None:
     assert [(send.count, send.calls) for send in recording.sends] == [(2, [])]
 
 
-def test_signal_send_is_djangos_own_function_when_nothing_records() -> None:
-    assert Signal.__dict__["send"] is DJANGO_SEND["send"]
+# Runs in a fresh interpreter: the app is installed and ready, and nothing has recorded yet.
+_FIRST_RECORDING = """
+import json
+import django
+django.setup()
+from django.dispatch import Signal
+from signal_panel import record_signals
+from signal_panel.tracking import blinker, database, django as django_signals
+
+switches = (django_signals.methods, database.methods, blinker.methods)
+
+def on_classes():
+    return sorted(
+        f"{cls.__name__}.{name}"
+        for switch in switches
+        for cls, name, method in switch.recorded.values()
+        if cls.__dict__[name] is method
+    )
+
+before = on_classes()
+signal = Signal()
+signal.connect(lambda sender, **kwargs: "ok", weak=False)
+idle = [response for _receiver, response in signal.send(sender=None)]
+
+def recursion_depth():
+    again, depth = Signal(), [0]
+
+    def receiver(sender, **kwargs):
+        depth[0] += 1
+        again.send(sender=None)
+
+    again.connect(receiver)
+    try:
+        again.send(sender=None)
+    except RecursionError:
+        pass
+    return depth[0]
+
+djangos_depth = recursion_depth()
+with record_signals() as recording:
+    signal.send(sender=None)
+after_first = on_classes()
+idle_depth = recursion_depth()
+changes = [switch.changes for switch in switches]
+for _ in range(50):
     with record_signals():
-        assert Signal.__dict__["send"] is not DJANGO_SEND["send"]
-    assert all(Signal.__dict__[name] is DJANGO_SEND[name] for name in DJANGO_SEND)
+        signal.send(sender=None)
+print(json.dumps({
+    "before": before,
+    "idle": idle,
+    "recorded": len(recording.sends),
+    "after_first": after_first,
+    "recorded_methods": sorted(
+        f"{cls.__name__}.{name}"
+        for switch in switches
+        for cls, name, _method in switch.recorded.values()
+    ),
+    "changes_after_first": changes,
+    "changes_after_fifty_more": [switch.changes for switch in switches],
+    "still_on": on_classes() == after_first,
+    "depths": [djangos_depth, idle_depth],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def first_recording() -> dict[str, Any]:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)}
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _FIRST_RECORDING],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_process_that_never_recorded_runs_the_libraries_own_methods(
+    first_recording: dict[str, Any],
+) -> None:
+    assert first_recording["before"] == []
+    assert first_recording["idle"] == ["ok"]
+
+
+def test_after_the_first_recording_a_send_nothing_records_runs_in_one_frame_as_djangos(
+    first_recording: dict[str, Any],
+) -> None:
+    """Django's code, in the recorded method's frame: a recursion of sends reaches the depth it
+    reaches before anything recorded."""
+    djangos, idle = first_recording["depths"]
+    assert djangos > 50
+    assert idle == djangos
+
+
+def test_the_first_recording_puts_the_recorded_methods_on_their_classes(
+    first_recording: dict[str, Any],
+) -> None:
+    assert first_recording["recorded"] == 1
+    assert first_recording["after_first"] == first_recording["recorded_methods"]
+    assert "Signal.send" in first_recording["after_first"]
+    assert "QuerySet.update" in first_recording["after_first"]
+
+
+def test_later_recordings_change_no_class(first_recording: dict[str, Any]) -> None:
+    """Each change of a class makes Python drop its attribute cache and specialised code, and
+    from Python 3.13 a class changed 1,000 times is never cached again: switching the methods
+    per recording slowed the whole ORM after about 500 requests."""
+    assert first_recording["changes_after_fifty_more"] == first_recording["changes_after_first"]
+    assert sum(first_recording["changes_after_first"]) == len(first_recording["recorded_methods"])
+    assert first_recording["still_on"]
 
 
 def test_weak_receivers_stay_weak_while_recording() -> None:
@@ -308,7 +420,6 @@ def test_a_receiver_that_recurses_forever_still_gets_recursion_error() -> None:
         signal.send(sender=None)
     assert recording.sends[0].calls[0].error is not None
     assert recording.sends[0].calls[0].error.startswith("RecursionError")
-    assert Signal.__dict__["send"] is DJANGO_SEND["send"]
     # The context is clean again: a new send is a root send.
     with record_signals() as after:
         Signal().send(sender=None)
@@ -360,23 +471,47 @@ def test_context_changes_by_async_receivers_match_django(method: str) -> None:
     assert outcome(record=True) == outcome(record=False)
 
 
-def test_baseline_is_another_librarys_patch_when_installed_after_us() -> None:
-    """A patch installed on Signal.send after signal_panel is wrapped, not replaced."""
+def test_a_patch_put_over_the_recorded_send_keeps_working_and_is_recorded_through() -> None:
+    """A library that patches Signal.send after the recorded method is on wraps ours: its patch
+    sees every send, and the sends it passes on are recorded."""
     seen = []
-    django_send = Signal.__dict__["send"]
+    with record_signals():
+        pass  # the recorded methods are on from here
+    ours = Signal.__dict__["send"]
 
     def other_patch(self: Signal, sender: Any, **named: Any) -> Any:
         seen.append(sender)
-        return django_send(self, sender, **named)
+        return ours(self, sender, **named)
 
     Signal.send = other_patch  # type: ignore[method-assign]
     try:
         signal = Signal()
-        with record_signals():
-            signal.send(sender="while recording, in another context")
-            assert django_signals._baseline["send"] is other_patch
+        with record_signals() as recording:
+            signal.send(sender="while recording")
         signal.send(sender="after")
         assert Signal.__dict__["send"] is other_patch
+        assert django_signals._baseline["send"].__module__ == "django.dispatch.dispatcher"
     finally:
-        Signal.send = django_send  # type: ignore[method-assign]
-    assert seen == ["after"]
+        Signal.send = ours  # type: ignore[method-assign]
+    assert seen == ["while recording", "after"]
+    assert [send.sender for send in recording.sends] == ["'while recording'"]
+
+
+def test_a_send_nothing_records_calls_the_patch_the_recorded_method_replaced() -> None:
+    """When the class had another library's patch (not Django's function) as the recorded method
+    went on, a context that records nothing gets that patch, not Django's code inline."""
+    seen = []
+
+    def patch(self: Signal, sender: Any, **named: Any) -> Any:
+        seen.append(sender)
+        return "patched"
+
+    send = django_signals._make_send(False, patch)
+    with mock.patch.dict(django_signals._baseline, {"send": patch}):
+        assert send(Signal(), "idle", number=1) == "patched"
+        with record_signals() as recording:
+            signal = Signal()
+            signal.connect(lambda sender, **kwargs: "ok", weak=False)
+            assert send(signal, "recorded") == [(signal.receivers[0][1], "ok")]
+    assert seen == ["idle"]
+    assert [send.sender for send in recording.sends] == ["'recorded'"]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from signal_panel import record_signals
 from signal_panel.conf import get_config
+from signal_panel.tracking import is_recording_anywhere
 from signal_panel.tracking.django import methods
 from tests.shapes import kwarg_names, receiver_kinds, receiver_of
 
@@ -90,8 +91,9 @@ def test_nothing_the_program_sees_changes(
     with recordings(count, max_calls, ignore) as active:
         recorded = run(kinds, names, robust, nest)
     assert recorded == vanilla
-    # Nothing records: Django's own send is back on the class.
-    assert Signal.__dict__["send"] is methods.baseline["send"]
+    # The recordings ended: nothing records anywhere (the recorded methods stay on the class).
+    assert not is_recording_anywhere()
+    assert Signal.__dict__["send"] is methods.recorded["send"][2]
     for recording in active:
         calls = recording.calls
         assert len(calls) <= max_calls

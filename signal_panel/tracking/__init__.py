@@ -3,10 +3,14 @@
 :func:`install` wraps ``connect``/``disconnect``/``__init__`` of both libraries for good (to learn
 where receivers were connected) and prepares the recorded send methods (:mod:`.django`,
 :mod:`.blinker`) and database hooks (:mod:`.database`). Those are put on the classes when the
-first recording in the process starts and taken off when the last one ends (see
-:class:`.switch.MethodSwitch`), so a process that records nothing runs the libraries' own code.
-Per recording only the context state (:data:`.rows.state`) changes: concurrent requests never
-see each other's rows.
+first recording in the process starts, and stay there (see :class:`.switch.MethodSwitch`): a
+process that never records runs the libraries' own code, and one that has recorded changes no
+class again. Changing a class makes Python drop what it learnt about it (its attribute cache and
+the code it specialised for its instances), and from Python 3.13 a class changed a thousand times
+is never cached again: putting the methods on and off per request slowed the ORM for the rest of
+the process after about 500 requests. While a context records nothing, the recorded methods call
+the libraries' own functions. Per recording only the context state (:data:`.rows.state`)
+changes: concurrent requests never see each other's rows.
 
 Nothing here names, sorts or analyses anything: that happens when a recording is read.
 """
@@ -25,6 +29,8 @@ _install_lock = threading.Lock()
 _installed = False
 _switch_lock = threading.Lock()
 _active_recordings = 0
+#: Whether the recorded methods are on the classes (from the first recording on).
+_switched_on = False
 
 
 def install() -> None:
@@ -68,14 +74,16 @@ def is_recording_anywhere() -> bool:
 
 
 def start(tape: Tape) -> object:
-    """Make ``tape`` active in the current context; returns a token for :func:`stop`."""
-    global _active_recordings
+    """Make ``tape`` active in the current context; returns a token for :func:`stop`. The first
+    recording in the process puts the recorded methods on the classes."""
+    global _active_recordings, _switched_on
     install()
     with _switch_lock:
         _active_recordings += 1
-        if _active_recordings == 1:
+        if not _switched_on:
             for switch in _switches():
                 switch.on()  # type: ignore[attr-defined]
+            _switched_on = True
     tape.started_ns = time.perf_counter_ns()
     tape.active = True
     return rows.state.set((*rows.state.get(), (tape, None)))
@@ -83,7 +91,8 @@ def start(tape: Tape) -> object:
 
 def stop(tape: Tape, token: object) -> None:
     """End ``tape``: it accepts nothing more, and the context gets back the state it had before
-    :func:`start` (or, stopped in another context, loses this recording's entry)."""
+    :func:`start` (or, stopped in another context, loses this recording's entry). The recorded
+    methods stay on the classes."""
     global _active_recordings
     if not tape.active:
         return
@@ -103,6 +112,3 @@ def stop(tape: Tape, token: object) -> None:
     finally:
         with _switch_lock:
             _active_recordings -= 1
-            if _active_recordings == 0:
-                for switch in _switches():
-                    switch.off()  # type: ignore[attr-defined]

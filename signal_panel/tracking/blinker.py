@@ -8,9 +8,9 @@ also prunes dead weak receivers), a muted signal calls nothing, coroutine receiv
 caller's ``_async_wrapper`` and plain ones through ``_sync_wrapper``, the same ``RuntimeError`` is
 raised when a wrapper is missing, and the original receivers are returned in blinker's order.
 
-Switching: the recorded methods are on the class only while some recording is active in the
-process (:mod:`signal_panel.tracking`); a context with no recording of its own, or a muted
-signal, goes straight to blinker's function.
+Switching: the recorded methods are on the class from the first recording in the process on
+(:mod:`signal_panel.tracking`); a context with no recording of its own, or a muted signal, goes
+straight to blinker's function.
 
 ``connect``, ``disconnect`` and ``__init__`` are wrapped for good at install(), to learn where
 receivers were connected and where signals were defined.

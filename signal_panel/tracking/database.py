@@ -1,9 +1,8 @@
 """Instrumentation of the database side of receivers: queries, bulk operations, ``on_commit``.
 
-While some recording is active in the process (:mod:`signal_panel.tracking`), six methods are
-replaced on Django's classes; when the last recording ends Django's own functions are put back, so
-an idle process runs Django's code untouched. Each replacement calls Django's function with the
-same arguments and returns what it returns:
+From the first recording in the process on (:mod:`signal_panel.tracking`), six methods are
+replaced on Django's classes; a process that never records runs Django's code untouched. Each
+replacement calls Django's function with the same arguments and returns what it returns:
 
 - ``CursorWrapper._execute_with_wrappers``: when the context is running a recorded receiver call,
   ``_record_query`` is installed as an execute wrapper for that one query, the way

@@ -9,9 +9,10 @@ receivers run by Django's own parallel runner, the original receivers returned i
 recorded ``send`` calls each receiver from its own frame, as Django's does, so a recursion of
 sends reaches the same depth as without recording.
 
-Switching: the recorded methods are on the class only while some recording is active in the
-process (:mod:`signal_panel.tracking`); when nothing records, ``Signal.send`` *is* Django's
-function. While they are on, a context that records nothing goes straight to Django's function.
+Switching: the recorded methods are on the class from the first recording in the process on
+(:mod:`signal_panel.tracking`); until then ``Signal.send`` *is* Django's function. Afterwards a
+context that records nothing runs Django's code in the recorded ``send``'s frame (see
+:func:`_make_send`), and ``asend`` awaits Django's function.
 
 ``connect``, ``disconnect`` and ``__init__`` are wrapped for good at install(), to learn where
 receivers were connected and signals defined; they run at start-up, not per request.
@@ -197,9 +198,27 @@ def unmute(signal: Signal, taken: Taken) -> None:
 # -- recorded dispatch -------------------------------------------------------------------------
 
 
-def _make_send(robust: bool) -> Callable[..., Any]:
-    """The recorded ``send`` (``robust=False``) or ``send_robust``: one function body for both."""
+def _is_djangos(function: Any, name: str) -> bool:
+    """Whether ``function`` is ``Signal.<name>`` as Django defines it (not another library's
+    patch, even one made with ``functools.wraps``, which leaves ``__wrapped__``)."""
+    return (
+        type(function) is types.FunctionType
+        and function.__module__ == dispatcher.__name__
+        and function.__qualname__ == f"Signal.{name}"
+        and "__wrapped__" not in function.__dict__
+    )
+
+
+def _make_send(robust: bool, replaced: Any) -> Callable[..., Any]:
+    """The recorded ``send`` (``robust=False``) or ``send_robust``: one function body for both.
+
+    A context that records nothing runs the same body without rows, as long as the method it
+    replaced is Django's own: Django's code in one frame, as Django runs it, so a recursion of
+    sends reaches the same depth as without the package. When it replaced another library's
+    patch, that patch is called."""
     name = "send_robust" if robust else "send"
+    # Django's function, when ``replaced`` is it; None (always call it) when it is a patch.
+    djangos = replaced if _is_djangos(replaced, name) else None
     kind = _KIND[robust, False]
     baseline = _baseline
     get_state = _get_state
@@ -217,13 +236,17 @@ def _make_send(robust: bool) -> Callable[..., Any]:
 
     def send(self: Signal, sender: Any, **named: Any) -> Any:
         current = get_state()
-        if not current:
-            return baseline[name](self, sender, **named)
-        one = current[0][0] if len(current) == 1 else None
-        if one is not None and (id(self) in one.ignored or not one.active):
+        if current:
+            one = current[0][0] if len(current) == 1 else None
+            records = one is None or (one.active and id(self) not in one.ignored)
+        else:
+            one, records = None, False
+        if not records and baseline[name] is not djangos:
             return baseline[name](self, sender, **named)
         # Django's own checks, in its order: the sender is hashed only when there are receivers.
         if not self.receivers or self.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
+            if not records:
+                return []
             if one is not None:
                 # A send that continues a quiet run is counted here: most sends of a request
                 # reach no receiver. (rows.quiet_send does the same, and starts runs.)
@@ -243,9 +266,10 @@ def _make_send(robust: bool) -> Callable[..., Any]:
         responses: list[tuple[Any, Any]] = []
         sync_receivers, async_receivers = self._live_receivers(sender)
         if not sync_receivers and not async_receivers:
-            rows.quiet_send(current, self, sender, named, kind)
+            if records:
+                rows.quiet_send(current, self, sender, named, kind)
             return responses
-        sends = rows.open_send(current, self, sender, named, kind)
+        sends = rows.open_send(current, self, sender, named, kind) if records else None
         # One recording with room: its call rows are written here, the clock read once per
         # receiver: the first call starts with the send, each next one where the one before
         # ended, sharing that int. Anything else goes through rows.begin_call/end_call.
@@ -558,8 +582,8 @@ async def _asend(signal: Signal, sender: Any, named: dict[str, Any], robust: boo
 def _make_recorded() -> dict[str, Any]:
     django = {name: Signal.__dict__[name] for name in ("send", "send_robust", "asend")}
     django["asend_robust"] = Signal.__dict__["asend_robust"]
-    send = functools.wraps(django["send"])(_make_send(False))
-    send_robust = functools.wraps(django["send_robust"])(_make_send(True))
+    send = functools.wraps(django["send"])(_make_send(False, django["send"]))
+    send_robust = functools.wraps(django["send_robust"])(_make_send(True, django["send_robust"]))
 
     @functools.wraps(django["asend"])
     async def asend(self: Signal, sender: Any, **named: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Putting recorded methods on a library's classes while something records, and back after."""
+"""Putting recorded methods on a library's classes, once, when the first recording starts."""
 
 from __future__ import annotations
 
@@ -13,42 +13,38 @@ K = TypeVar("K", bound=Hashable)
 class MethodSwitch(Generic[K]):
     """Recorded methods, by key, and what they replace.
 
-    :meth:`on` puts each recorded method on its class; :meth:`off` puts back what was there.
-    ``baseline[key]`` is what the class had when recording was switched on: the library's own
-    function, or another library's patch installed after ours, which the recorded method then
-    calls when its context records nothing.
+    :meth:`on` puts each recorded method on its class, once: they stay there for the life of the
+    process, and the classes are never changed again (each change makes Python drop its attribute
+    cache and specialised code for the class and its subclasses; from Python 3.13 a class changed
+    a thousand times is never cached again). ``baseline[key]`` is what the class had then: the
+    library's own function, or another library's patch installed after ours, which the recorded
+    method calls when its context records nothing.
 
-    The switch never adopts itself. If another library wraps the recorded method while it is on
-    (``Signal.send = wrap(Signal.send)``), :meth:`off` leaves that wrapper in place, and from then
-    on the recorded method stays under it for good (``baseline`` is unchanged): the wrapper keeps
-    running, and calls ours, which calls the library's function. Were the wrapper taken as the
-    baseline, ours would call the wrapper, which calls ours, without end.
+    A library that wraps a recorded method afterwards (``Signal.send = wrap(Signal.send)``) puts
+    its wrapper over ours, which stays under it: the wrapper runs, and calls ours, which records
+    or calls the library's function.
     """
 
     def __init__(self) -> None:
         self.recorded: dict[K, tuple[type, str, Any]] = {}
         self.baseline: dict[K, Any] = {}
-        #: Keys whose recorded method another library wrapped: left alone from then on.
-        self.wrapped: set[K] = set()
+        #: Whether :meth:`on` has put the recorded methods on their classes.
+        self.is_on = False
+        #: How many class attributes this switch has set (one per recorded method, once).
+        self.changes = 0
 
     def add(self, key: K, cls: type, name: str, method: Any) -> None:
         self.recorded[key] = (cls, name, method)
         self.baseline.setdefault(key, cls.__dict__[name])
 
     def on(self) -> None:
+        """Put the recorded methods on their classes; does nothing the second time."""
+        if self.is_on:
+            return
         for key, (cls, name, method) in self.recorded.items():
             current = cls.__dict__[name]
-            if current is not method and key not in self.wrapped:
+            if current is not method:
                 self.baseline[key] = current
                 setattr(cls, name, method)
-
-    def off(self) -> None:
-        for key, (cls, name, method) in self.recorded.items():
-            current = cls.__dict__[name]
-            if current is method:
-                # Ours, directly (again, if a wrapper over it was taken away).
-                setattr(cls, name, self.baseline[key])
-                self.wrapped.discard(key)
-            elif current is not self.baseline[key]:
-                # Another library put a wrapper over ours while recording was on.
-                self.wrapped.add(key)
+                self.changes += 1
+        self.is_on = True
