@@ -3,18 +3,21 @@ the real django-debug-toolbar with its default panels, with and without the sign
 
 Run: ``python benchmarks/real_page.py [--rounds N] [--quick]``.
 
-Both variants run in this process, request after request through Django's WSGI handler (what
-``runserver`` calls for each request, minus the socket), the toolbar's middleware and its store,
-interleaved round by round (the order alternates), with the garbage collector on. The times are
-the fastest round of each; the ratio is the median, over the rounds, of the two variants' ratio
-within the round, which a machine whose speed drifts from one second to the next moves less than
-the fastest rounds' ratio (printed beside it). *toolbar* is the toolbar with its default panels
-(``debug_toolbar.settings.PANELS_DEFAULTS``); *toolbar + panel* adds
-``signal_panel.panels.SignalPanel``, so the ratio is what the panel's own work (recording plus
-building its data) adds to a page the toolbar serves. The size is the panel's stats as the store
-keeps them (JSON). The garbage collections each variant's requests started, per request, are
-printed too: part of what the panel costs is the collector running sooner, for the objects it
-makes while recording and building its data.
+Each variant is served request after request through Django's WSGI handler (what ``runserver``
+calls for each request, minus the socket), the toolbar's middleware and its store, with the
+garbage collector on. *toolbar + panel* runs in this process: the toolbar with its default panels
+(``debug_toolbar.settings.PANELS_DEFAULTS``) and ``signal_panel.panels.SignalPanel``. *toolbar* runs
+in a worker process started from this script (``--toolbar-worker``), where ``signal_panel`` is
+neither installed nor imported: once a process has recorded, the recorded methods stay on
+Django's classes, so the toolbar alone is measured where they never were. The two take turns
+round by round (the order alternates), each request served while the other process waits, so the
+ratio is what the panel's own work (recording plus building its data) adds to a page the toolbar
+serves. The times are the fastest round of each; the ratio is the median, over the rounds, of
+the two variants' ratio within the round, which a machine whose speed drifts from one second to
+the next moves less than the fastest rounds' ratio (printed beside it). The size is the panel's
+stats as the store keeps them (JSON). The garbage collections each variant's requests started,
+per request, are printed too: part of what the panel costs is the collector running sooner, for
+the objects it makes while recording and building its data.
 
 The page (``/order-page/``) lists 100 items (``pre_init``/``post_init`` each), creates 20 orders
 (each: a ``pre_save`` and a ``post_save`` receiver, one of which queries and sends a custom
@@ -28,6 +31,7 @@ import gc
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -46,7 +50,9 @@ SIZE_TARGET = 100_000
 ROUNDS = 200
 
 
-def configure() -> None:
+def configure(*, panel: bool = True) -> None:
+    """Settings and data for the page; ``panel=False`` leaves ``signal_panel`` out of the project
+    (the toolbar worker)."""
     import django
     from django.conf import settings
 
@@ -61,7 +67,7 @@ def configure() -> None:
             "django.contrib.auth",
             "django.contrib.staticfiles",
             "debug_toolbar",
-            "signal_panel",
+            *(["signal_panel"] if panel else []),
             "benchmarks.benchapp",
         ],
         MIDDLEWARE=["debug_toolbar.middleware.DebugToolbarMiddleware"],
@@ -182,6 +188,66 @@ def serve(handler: Any, panels: list[str]) -> tuple[float, int, dict[str, int]]:
     return seconds, size, counts
 
 
+class ToolbarWorker:
+    """The toolbar-alone variant, served by this script in a process without ``signal_panel``
+    (``--toolbar-worker``): one request per line asked, one JSON answer per line."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--toolbar-worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._answer()  # set up and warmed up
+
+    def _answer(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the toolbar worker stopped (exit status {self._process.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer["pristine"]:
+            raise RuntimeError("signal_panel was imported in the toolbar worker")
+        return answer
+
+    def serve(self) -> tuple[float, dict[str, int]]:
+        """One request of the page, served by the worker while this process waits: seconds, and
+        the garbage collections it started."""
+        assert self._process.stdin is not None
+        self._process.stdin.write("serve\n")
+        self._process.stdin.flush()
+        answer = self._answer()
+        return float(answer["seconds"]), {"collections": int(answer["collections"])}
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait()
+
+
+def toolbar_worker() -> int:
+    """The worker's side of :class:`ToolbarWorker`."""
+    configure(panel=False)
+    _urls()
+    from debug_toolbar.settings import PANELS_DEFAULTS
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+    plain = list(PANELS_DEFAULTS)
+    serve(handler, plain)  # warm up once
+    gc.callbacks.append(_count_collection)
+
+    def answer(**fields: Any) -> None:
+        print(json.dumps({**fields, "pristine": "signal_panel" not in sys.modules}), flush=True)
+
+    answer(ready=True)
+    for _line in sys.stdin:
+        seconds, _size, counts = serve(handler, plain)
+        answer(seconds=seconds, collections=counts["collections"])
+    return 0
+
+
 def main() -> int:
     rounds, _quick = parse_rounds(__doc__.splitlines()[0], rounds=ROUNDS, quick_rounds=5)
     configure()
@@ -191,28 +257,32 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    plain = list(PANELS_DEFAULTS)
-    with_panel = [*plain, "signal_panel.panels.SignalPanel"]
+    with_panel = [*PANELS_DEFAULTS, "signal_panel.panels.SignalPanel"]
     handler = WSGIHandler()
+    worker = ToolbarWorker()
     best = {"toolbar": float("inf"), "panel": float("inf")}
     ratios: list[float] = []
     size, counts = 0, {}
     collected = {"toolbar": 0, "panel": 0}
-    for variant in ("toolbar", "panel"):  # warm both up once
-        serve(handler, plain if variant == "toolbar" else with_panel)
+    serve(handler, with_panel)  # warm up once (the worker warmed up before it said it was ready)
     gc.callbacks.append(_count_collection)
-    for number in range(rounds):
-        order = ("toolbar", "panel") if number % 2 == 0 else ("panel", "toolbar")
-        took = {}
-        for variant in order:
-            seconds, stored, seen = serve(handler, plain if variant == "toolbar" else with_panel)
-            took[variant] = seconds
-            best[variant] = min(best[variant], seconds)
-            collected[variant] += seen["collections"]
-            if stored:
-                size, counts = stored, seen
-        ratios.append(took["panel"] / took["toolbar"])
-    gc.callbacks.remove(_count_collection)
+    try:
+        for number in range(rounds):
+            order = ("toolbar", "panel") if number % 2 == 0 else ("panel", "toolbar")
+            took = {}
+            for variant in order:
+                if variant == "toolbar":
+                    seconds, seen = worker.serve()
+                else:
+                    seconds, stored, seen = serve(handler, with_panel)
+                    size, counts = stored, seen
+                took[variant] = seconds
+                best[variant] = min(best[variant], seconds)
+                collected[variant] += seen["collections"]
+            ratios.append(took["panel"] / took["toolbar"])
+    finally:
+        gc.callbacks.remove(_count_collection)
+        worker.close()
     from benchmarks.benchapp.models import Order
 
     with CaptureQueriesContext(connection) as queries:
@@ -279,4 +349,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(toolbar_worker() if sys.argv[1:] == ["--toolbar-worker"] else main())
