@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import workloads
 from benchmarks.report import Row, print_table
 
-__all__ = ["Options", "Section", "VanillaWorker", "main"]
+__all__ = ["Options", "Section", "VanillaWorker", "Worker", "main"]
 
 
 @dataclass(frozen=True)
@@ -46,29 +46,51 @@ class Section:
     rows: Callable[[Options, VanillaWorker | None], list[Row]]
 
 
-class VanillaWorker:
-    """The workloads of :mod:`benchmarks.workloads` run in a process that never imports
-    ``signal_panel`` (``vanilla_worker.py``), one sample per request."""
+class Worker:
+    """A process without ``signal_panel`` that answers one JSON line per line asked, each with
+    ``"pristine"``: whether ``signal_panel`` is still not in its ``sys.modules``. Its first line
+    says it is set up."""
 
-    def __init__(self, *, quick: bool) -> None:
-        script = Path(__file__).resolve().parent / "vanilla_worker.py"
+    name = "worker"
+
+    def __init__(self, command: Sequence[str]) -> None:
         self._process = subprocess.Popen(
-            [sys.executable, str(script), *(["--quick"] if quick else [])],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, *command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        self._versions: dict[str, str] | None = None
 
     def _answer(self) -> dict[str, Any]:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the vanilla worker stopped (exit status {self._process.wait()})")
+            raise RuntimeError(f"the {self.name} stopped (exit status {self._process.wait()})")
         answer: dict[str, Any] = json.loads(line)
         if not answer["pristine"]:
-            raise RuntimeError("signal_panel was imported in the vanilla worker")
+            raise RuntimeError(f"signal_panel was imported in the {self.name}")
         return answer
+
+    def _ask(self, line: str) -> dict[str, Any]:
+        """Send ``line``; the answer, given while this process waits."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait()
+
+
+class VanillaWorker(Worker):
+    """The workloads of :mod:`benchmarks.workloads` run in a process that never imports
+    ``signal_panel`` (``vanilla_worker.py``), one sample per request."""
+
+    name = "vanilla worker"
+
+    def __init__(self, *, quick: bool) -> None:
+        script = Path(__file__).resolve().parent / "vanilla_worker.py"
+        super().__init__([str(script), *(["--quick"] if quick else [])])
+        self._versions: dict[str, str] | None = None
 
     def versions(self) -> dict[str, str]:
         """The versions the worker runs (waits until it is set up)."""
@@ -79,15 +101,7 @@ class VanillaWorker:
     def measure(self, workload: str) -> float:
         """One sample of ``workload``, run in the worker while this process waits."""
         self.versions()
-        assert self._process.stdin is not None
-        self._process.stdin.write(json.dumps({"workload": workload}) + "\n")
-        self._process.stdin.flush()
-        return float(self._answer()["value"])
-
-    def close(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        self._process.wait()
+        return float(self._ask(json.dumps({"workload": workload}))["value"])
 
 
 def _parsed(description: str, argv: Sequence[str] | None, rounds: int) -> argparse.Namespace:

@@ -31,7 +31,6 @@ import gc
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -40,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import parse_rounds
+from benchmarks.harness import Worker, parse_rounds
 
 #: The share of the page the panel may add, and the largest stored stats.
 COST_TARGET = 1.05
@@ -188,42 +187,21 @@ def serve(handler: Any, panels: list[str]) -> tuple[float, int, dict[str, int]]:
     return seconds, size, counts
 
 
-class ToolbarWorker:
+class ToolbarWorker(Worker):
     """The toolbar-alone variant, served by this script in a process without ``signal_panel``
     (``--toolbar-worker``): one request per line asked, one JSON answer per line."""
 
-    def __init__(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, __file__, "--toolbar-worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self._answer()  # set up and warmed up
+    name = "toolbar worker"
 
-    def _answer(self) -> dict[str, Any]:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the toolbar worker stopped (exit status {self._process.wait()})")
-        answer: dict[str, Any] = json.loads(line)
-        if not answer["pristine"]:
-            raise RuntimeError("signal_panel was imported in the toolbar worker")
-        return answer
+    def __init__(self) -> None:
+        super().__init__([__file__, "--toolbar-worker"])
+        self._answer()  # set up and warmed up
 
     def serve(self) -> tuple[float, dict[str, int]]:
         """One request of the page, served by the worker while this process waits: seconds, and
         the garbage collections it started."""
-        assert self._process.stdin is not None
-        self._process.stdin.write("serve\n")
-        self._process.stdin.flush()
-        answer = self._answer()
+        answer = self._ask("serve")
         return float(answer["seconds"]), {"collections": int(answer["collections"])}
-
-    def close(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        self._process.wait()
 
 
 def toolbar_worker() -> int:

@@ -9,14 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import json
 import logging
-import os
-import subprocess
-import sys
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -27,6 +22,7 @@ from hypothesis import strategies as st
 
 from signal_panel import record_signals
 from signal_panel.tracking import django as django_signals
+from tests.fresh import run_script
 from tests.shapes import kwarg_names, receiver_kinds, receiver_of
 
 
@@ -316,19 +312,7 @@ print(json.dumps({
 
 @pytest.fixture(scope="module")
 def first_recording() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)}
-    completed = subprocess.run(
-        [sys.executable, "-W", "error", "-c", _FIRST_RECORDING],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = run_script(_FIRST_RECORDING)
     return result
 
 
