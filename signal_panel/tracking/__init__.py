@@ -29,8 +29,6 @@ _install_lock = threading.Lock()
 _installed = False
 _switch_lock = threading.Lock()
 _active_recordings = 0
-#: Whether the recorded methods are on the classes (from the first recording on).
-_switched_on = False
 
 
 def install() -> None:
@@ -76,14 +74,12 @@ def is_recording_anywhere() -> bool:
 def start(tape: Tape) -> object:
     """Make ``tape`` active in the current context; returns a token for :func:`stop`. The first
     recording in the process puts the recorded methods on the classes."""
-    global _active_recordings, _switched_on
+    global _active_recordings
     install()
     with _switch_lock:
         _active_recordings += 1
-        if not _switched_on:
-            for switch in _switches():
-                switch.on()  # type: ignore[attr-defined]
-            _switched_on = True
+        for switch in _switches():
+            switch.on()  # type: ignore[attr-defined]  # does nothing after the first time
     tape.started_ns = time.perf_counter_ns()
     tape.active = True
     return rows.state.set((*rows.state.get(), (tape, None)))
